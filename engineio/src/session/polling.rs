@@ -1,0 +1,206 @@
+//! HTTP long-polling: a parked GET carries packets to the client, POSTs carry
+//! payloads from it.
+//!
+//! * At most one GET is parked. A second one is answered 400 and closes the
+//!   session; the parked one gets a close packet.
+//! * At most one POST is in progress (head accepted, body awaited). A second
+//!   one is answered 400 and closes the session.
+//! * A POST body is a payload of packets separated by 0x1E. It is answered
+//!   `ok` once the messages it carried have been drained as events; a bad
+//!   packet answers it 400 and closes the session (`parse error`).
+
+use std::time::Instant;
+
+use bytes::Bytes;
+
+use super::{Lifecycle, MainSocket, Parked, Session, Transport};
+use crate::cors::CorsHeaders;
+use crate::event::{CloseReason, Event, TransportError};
+use crate::packet::{Incoming, Outgoing};
+use crate::payload;
+use crate::request::RequestId;
+use crate::response::{ErrorCode, Response};
+
+impl Session {
+    pub(super) fn parked_get(&self) -> Option<&Parked> {
+        match &self.transport {
+            Transport::Polling { parked } => parked.as_ref(),
+            Transport::WebSocket { .. } => None,
+        }
+    }
+
+    pub(super) fn take_parked_get(&mut self) -> Option<Parked> {
+        match &mut self.transport {
+            Transport::Polling { parked } => parked.take(),
+            Transport::WebSocket { .. } => None,
+        }
+    }
+
+    /// A long-poll GET.
+    pub(super) fn handle_poll_get(&mut self, now: Instant, request: RequestId, cors: CorsHeaders) {
+        if self.parked_get().is_some() {
+            self.respond(request, Response::status(400, &cors));
+            self.close_now(
+                now,
+                CloseReason::TransportError(TransportError::PollOverlap),
+                MainSocket::Close,
+            );
+            return;
+        }
+        if self.upgrade.holds_packets() {
+            // The client is switching to its WebSocket: end this poll at once;
+            // queued packets wait for the WebSocket.
+            self.answer_with(request, &cors, &Outgoing::Noop);
+            return;
+        }
+        if let Transport::Polling { parked } = &mut self.transport {
+            *parked = Some(Parked { request, cors });
+        }
+    }
+
+    /// Answers the parked GET with everything queued. When that includes the
+    /// server's close packet, the session is now closed.
+    pub(super) fn answer_parked_get_with_outbox(&mut self) {
+        let Some(parked) = self.take_parked_get() else {
+            return;
+        };
+        let packets = self.outbox.take_all();
+        let body = payload::encode(packets.iter());
+        self.respond(parked.request, Response::payload(body, &parked.cors));
+        if packets.iter().any(|p| matches!(p, Outgoing::Close)) {
+            let now = self.clock;
+            self.close_now(now, CloseReason::ServerClose, MainSocket::Close);
+        }
+    }
+
+    /// Answers a GET with a single packet.
+    pub(super) fn answer_with(
+        &mut self,
+        request: RequestId,
+        cors: &CorsHeaders,
+        packet: &Outgoing,
+    ) {
+        let body = payload::encode(std::iter::once(packet));
+        self.respond(request, Response::payload(body, cors));
+    }
+
+    /// The head of a POST: decides whether its body will be read.
+    pub(super) fn handle_post_head(
+        &mut self,
+        now: Instant,
+        request: RequestId,
+        cors: CorsHeaders,
+        binary_content: bool,
+        content_length: Option<u64>,
+    ) {
+        if self.pending_post.is_some() || self.post_awaiting_drain.is_some() {
+            self.respond(request, Response::status(400, &cors));
+            self.close_now(
+                now,
+                CloseReason::TransportError(TransportError::PostOverlap),
+                MainSocket::Close,
+            );
+            return;
+        }
+        if binary_content {
+            self.respond(request, Response::error(ErrorCode::BadRequest, None, &cors));
+            self.close_now(
+                now,
+                CloseReason::TransportError(TransportError::BinaryContent),
+                MainSocket::Close,
+            );
+            return;
+        }
+        if content_length.is_some_and(|n| n > self.timing.max_payload as u64) {
+            self.respond(request, Response::status(413, &cors));
+            self.close_now(
+                now,
+                CloseReason::TransportError(TransportError::PayloadTooLarge),
+                MainSocket::Close,
+            );
+            return;
+        }
+        self.pending_post = Some(Parked { request, cors });
+    }
+
+    /// The body of the pending POST.
+    pub(super) fn handle_post_body(&mut self, now: Instant, request: RequestId, body: Bytes) {
+        if self
+            .pending_post
+            .as_ref()
+            .is_none_or(|p| p.request != request)
+        {
+            return;
+        }
+        let post = self.pending_post.take().expect("checked just above");
+        if self.lifecycle == Lifecycle::Closed {
+            self.respond(
+                request,
+                Response::error(ErrorCode::UnknownSid, None, &post.cors),
+            );
+            return;
+        }
+        if body.len() > self.timing.max_payload {
+            self.respond(request, Response::status(413, &post.cors));
+            self.close_now(
+                now,
+                CloseReason::TransportError(TransportError::PayloadTooLarge),
+                MainSocket::Close,
+            );
+            return;
+        }
+        let packets = match payload::decode(body) {
+            Ok(packets) => packets,
+            Err(e) => {
+                self.respond(
+                    request,
+                    Response::error(ErrorCode::BadRequest, None, &post.cors),
+                );
+                self.close_now(now, CloseReason::ParseError(e), MainSocket::Close);
+                return;
+            }
+        };
+        for packet in packets {
+            match packet {
+                Err(e) => {
+                    self.respond(
+                        request,
+                        Response::error(ErrorCode::BadRequest, None, &post.cors),
+                    );
+                    self.close_now(now, CloseReason::ParseError(e), MainSocket::Close);
+                    return;
+                }
+                Ok(Incoming::Close) => {
+                    // The client closes: its POST still gets `ok`, packets after
+                    // the close packet are not read.
+                    self.post_awaiting_drain = Some(post);
+                    self.close_now(now, CloseReason::TransportClose, MainSocket::Close);
+                    return;
+                }
+                Ok(Incoming::Ping { .. }) => {
+                    self.respond(
+                        request,
+                        Response::error(ErrorCode::BadRequest, None, &post.cors),
+                    );
+                    self.close_now(
+                        now,
+                        CloseReason::TransportError(TransportError::ClientPing),
+                        MainSocket::Close,
+                    );
+                    return;
+                }
+                Ok(packet) => self.handle_packet(now, packet),
+            }
+        }
+        if self.lifecycle == Lifecycle::Closed {
+            self.respond(
+                request,
+                Response::error(ErrorCode::UnknownSid, None, &post.cors),
+            );
+        } else if self.events.iter().any(|e| matches!(e, Event::Message(_))) {
+            self.post_awaiting_drain = Some(post);
+        } else {
+            self.respond(request, Response::ok(&post.cors));
+        }
+    }
+}
