@@ -6,16 +6,21 @@ use std::time::Duration;
 use crate::cors::Cors;
 use crate::request::{RequestHead, TransportKind};
 
-/// How the engine behaves. Build it with [`Config::default`] and set fields:
+/// How the engine behaves. Set the fields you need and take the rest from
+/// [`Config::default`] (always write `..Config::default()`: fields may be added):
 ///
 /// ```
 /// use std::time::Duration;
-/// let mut config = engineio::Config::default();
-/// config.ping_interval = Duration::from_millis(300);
-/// config.ping_timeout = Duration::from_millis(200);
-/// config.cors = Some(engineio::Cors::any_origin());
+/// let config = engineio::Config {
+///     ping_interval: Duration::from_millis(300),
+///     ping_timeout: Duration::from_millis(200),
+///     cors: Some(engineio::Cors::any_origin()),
+///     ..engineio::Config::default()
+/// };
+/// # assert_eq!(config.max_payload, 1_000_000);
 /// ```
-#[non_exhaustive]
+///
+/// Durations shorter than one millisecond are treated as one millisecond.
 pub struct Config {
     /// Time between a pong and the next ping (default 25 s).
     pub ping_interval: Duration,
@@ -108,11 +113,14 @@ impl Config {
     }
 
     pub(crate) fn session_timing(&self) -> SessionTiming {
+        // A zero duration would make a deadline fall on the instant that set
+        // it; one millisecond is the shortest timer a session runs.
+        let at_least_1ms = |d: Duration| d.max(Duration::from_millis(1));
         SessionTiming {
-            ping_interval: self.ping_interval,
-            ping_timeout: self.ping_timeout,
-            upgrade_timeout: self.upgrade_timeout,
-            close_timeout: self.close_timeout,
+            ping_interval: at_least_1ms(self.ping_interval),
+            ping_timeout: at_least_1ms(self.ping_timeout),
+            upgrade_timeout: at_least_1ms(self.upgrade_timeout),
+            close_timeout: at_least_1ms(self.close_timeout),
             max_payload: self.max_payload,
             outbox: self.outbox,
             allow_upgrades: self.allow_upgrades && self.transports.websocket,

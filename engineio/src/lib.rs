@@ -126,6 +126,7 @@ mod response;
 mod server;
 mod session;
 mod sid;
+pub mod sim;
 mod transmit;
 
 pub use config::{AllowRequest, Config, OutboxLimits, Transports};

@@ -1,0 +1,173 @@
+//! Heartbeats: the server pings every interval, the client must pong in time.
+
+use engineio::{CloseReason, Event, TransportError};
+
+use super::{error_body, sim};
+
+#[test]
+fn websocket_ping_pong_over_several_intervals() {
+    let mut sim = sim();
+    let (sid, ws) = sim.open_websocket();
+    for round in 1..=5 {
+        sim.advance_ms(300);
+        assert_eq!(sim.ws_frames(ws).len(), 1 + round, "ping number {round}");
+        assert_eq!(sim.ws_frames(ws).last().unwrap(), "2");
+        sim.advance_ms(50);
+        sim.ws_text(ws, "3");
+    }
+    assert!(sim.is_open(sid));
+    assert_eq!(sim.elapsed().as_millis(), 5 * 350);
+}
+
+#[test]
+fn no_pong_closes_after_the_timeout() {
+    let mut sim = sim();
+    let (sid, ws) = sim.open_websocket();
+    sim.advance_ms(499);
+    assert!(sim.is_open(sid));
+    sim.advance_ms(1);
+    assert!(!sim.is_open(sid));
+    assert_eq!(
+        sim.events(sid).last(),
+        Some(&&Event::Closed(CloseReason::PingTimeout))
+    );
+    assert_eq!(sim.ws_close_code(ws), Some(1000));
+}
+
+#[test]
+fn a_pong_one_ms_before_the_deadline_keeps_the_session() {
+    let mut sim = sim();
+    let (sid, ws) = sim.open_websocket();
+    sim.advance_ms(300 + 199);
+    sim.ws_text(ws, "3");
+    sim.advance_ms(1);
+    assert!(sim.is_open(sid));
+    // The next ping is counted from the pong (t = 499), not from the last ping.
+    sim.advance_ms(298);
+    assert_eq!(sim.ws_frames(ws).len(), 2);
+    sim.advance_ms(1);
+    assert_eq!(sim.ws_frames(ws).len(), 3);
+}
+
+#[test]
+fn a_pong_one_ms_after_the_deadline_is_too_late_even_before_the_timer_fires() {
+    let mut sim = sim();
+    let (sid, ws) = sim.open_websocket();
+    sim.advance_ms(300);
+    // The caller's timer is late: the pong arrives first, 1 ms past the deadline.
+    // The input still sees the deadline has passed.
+    sim.advance_clock_only(std::time::Duration::from_millis(201));
+    sim.ws_text(ws, "3");
+    assert!(!sim.is_open(sid));
+    assert_eq!(
+        sim.events(sid).last(),
+        Some(&&Event::Closed(CloseReason::PingTimeout))
+    );
+}
+
+#[test]
+fn other_traffic_does_not_reset_the_deadline() {
+    let mut sim = sim();
+    let (sid, ws) = sim.open_websocket();
+    sim.advance_ms(300);
+    for _ in 0..19 {
+        sim.advance_ms(10);
+        sim.ws_text(ws, "4busy");
+    }
+    sim.advance_ms(10);
+    assert!(!sim.is_open(sid));
+    assert_eq!(
+        sim.events(sid).last(),
+        Some(&&Event::Closed(CloseReason::PingTimeout))
+    );
+}
+
+#[test]
+fn polling_ping_waits_in_the_buffer_and_the_deadline_still_runs() {
+    let mut sim = sim();
+    let sid = sim.open_polling();
+    sim.advance_ms(300);
+    let get = sim.poll(sid);
+    assert_eq!(sim.packets(get), ["2"]);
+    let post = sim.post(sid, "3");
+    assert_eq!(sim.body(post).as_deref(), Some("ok"));
+    assert!(sim.is_open(sid));
+    // A client that stops polling is dead after interval + timeout.
+    sim.advance_ms(300 + 200);
+    assert!(!sim.is_open(sid));
+    let post = sim.post(sid, "3");
+    assert_eq!(sim.body(post).unwrap(), error_body(1, "Session ID unknown"));
+}
+
+#[test]
+fn polling_ping_pong_three_times() {
+    let mut sim = sim();
+    let sid = sim.open_polling();
+    for _ in 0..3 {
+        let get = sim.poll(sid);
+        sim.advance_ms(300);
+        assert_eq!(sim.packets(get), ["2"], "the parked GET carries the ping");
+        let post = sim.post(sid, "3");
+        assert_eq!(sim.body(post).as_deref(), Some("ok"));
+    }
+    assert!(sim.is_open(sid));
+}
+
+#[test]
+fn a_ping_from_the_client_on_websocket_closes_with_a_transport_error() {
+    let mut sim = sim();
+    let (sid, ws) = sim.open_websocket();
+    sim.ws_text(ws, "2");
+    assert_eq!(
+        sim.events(sid).last(),
+        Some(&&Event::Closed(CloseReason::TransportError(
+            TransportError::ClientPing
+        )))
+    );
+    assert_eq!(sim.ws_close_code(ws), Some(1002));
+}
+
+#[test]
+fn many_sessions_keep_independent_timers() {
+    let mut sim = sim();
+    // Session i opens at t = 3i ms; every third one answers its pings.
+    let mut sessions = Vec::new();
+    for i in 0..100u64 {
+        let (sid, ws) = sim.open_websocket();
+        sessions.push((i, sid, ws, i % 3 == 0, 0usize));
+        sim.advance_ms(3);
+    }
+    while sim.elapsed().as_millis() < 1200 {
+        sim.advance_ms(1);
+        let now = sim.elapsed().as_millis() as u64;
+        for (i, sid, ws, answers, pongs) in sessions.iter_mut() {
+            if *answers {
+                let pings = sim.ws_frames(*ws).iter().filter(|f| *f == "2").count();
+                if pings > *pongs {
+                    *pongs = pings;
+                    sim.ws_text(*ws, "3");
+                }
+                assert!(sim.is_open(*sid));
+            } else {
+                // Silent: pinged at 3i + 300, closed at 3i + 500 exactly.
+                assert_eq!(
+                    sim.is_open(*sid),
+                    now < 3 * *i + 500,
+                    "session {i} at {now} ms"
+                );
+            }
+        }
+    }
+    for (_, sid, ws, answers, pongs) in &sessions {
+        if *answers {
+            assert!(*pongs >= 3, "{sid} answered {pongs} pings");
+            assert!(sim.ws_frames(*ws).len() > 3);
+        } else {
+            assert_eq!(
+                sim.events(*sid).last(),
+                Some(&&Event::Closed(CloseReason::PingTimeout))
+            );
+        }
+    }
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+}
