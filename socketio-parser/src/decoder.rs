@@ -233,7 +233,7 @@ fn check_payload(
             _ => invalid("a string or an object"),
         },
         PacketKind::Ack | PacketKind::BinaryAck => match scan {
-            Some(s) if s.ty == JsonType::Array => Ok((None, s.rest)),
+            Some(s) if s.ty == JsonType::Array => Ok((None, s.first.map_or(s.rest, |f| f.start))),
             _ => invalid("an array"),
         },
         PacketKind::Event | PacketKind::BinaryEvent => {

@@ -102,7 +102,7 @@ pub(crate) fn write_array<A: ?Sized + Serialize>(
         None => None,
     };
     let after_name = out.len() - base;
-    let mut spread = Spread {
+    let mut spread = Elements {
         out,
         attachments,
         count: usize::from(name.is_some()),
@@ -125,14 +125,41 @@ pub(crate) fn write_array<A: ?Sized + Serialize>(
     })
 }
 
+/// Several arguments from a slice, for argument lists built at run time.
+///
+/// A `Vec` or slice on its own is one argument (a JSON array); wrapped in `Spread` each
+/// element is one argument:
+///
+/// ```
+/// use socketio_parser::{Encoder, Namespace, Spread};
+///
+/// let args = vec![serde_json::json!(1), serde_json::json!("two")];
+/// let one = Encoder::new().event(&Namespace::main(), "e", None, &args).unwrap();
+/// assert_eq!(&one.text[..], br#"2["e",[1,"two"]]"#);
+/// let two = Encoder::new().event(&Namespace::main(), "e", None, &Spread(&args)).unwrap();
+/// assert_eq!(&two.text[..], br#"2["e",1,"two"]"#);
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Spread<'a, T>(pub &'a [T]);
+
+impl<T: Serialize> Serialize for Spread<'_, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut tuple = serializer.serialize_tuple(self.0.len())?;
+        for element in self.0 {
+            tuple.serialize_element(element)?;
+        }
+        tuple.end()
+    }
+}
+
 /// Writes array elements, a comma before all but the first.
-struct Spread<'a> {
+struct Elements<'a> {
     out: &'a mut BytesMut,
     attachments: &'a mut Vec<Bytes>,
     count: usize,
 }
 
-impl Spread<'_> {
+impl Elements<'_> {
     fn element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), serde_json::Error> {
         if self.count > 0 {
             self.out.put_u8(b',');
@@ -189,7 +216,7 @@ macro_rules! one_argument {
     };
 }
 
-impl<'s, 'a> Serializer for &'s mut Spread<'a> {
+impl<'s, 'a> Serializer for &'s mut Elements<'a> {
     type Ok = ();
     type Error = SpreadError;
     type SerializeSeq = Impossible<(), SpreadError>;
@@ -314,7 +341,7 @@ impl<'s, 'a> Serializer for &'s mut Spread<'a> {
     }
 }
 
-impl SerializeTuple for &mut Spread<'_> {
+impl SerializeTuple for &mut Elements<'_> {
     type Ok = ();
     type Error = SpreadError;
 

@@ -153,5 +153,6 @@ pub use config::DecoderConfig;
 pub use decoder::{Decoder, Status, RESERVED_EVENTS};
 pub use encoder::{Encoded, Encoder};
 pub use error::{ArgsError, DecodeError, EncodeError, JsonError, PlaceholderError};
+pub use json_out::Spread;
 pub use namespace::Namespace;
 pub use packet::{Packet, PacketKind};
