@@ -134,7 +134,7 @@ pub use cors::{Cors, CorsOrigin};
 pub use error::SendError;
 pub use event::{CloseReason, Event, Handshake, TransportError};
 pub use packet::{Message, PacketError};
-pub use request::{Method, RequestHead, RequestId, TransportKind};
+pub use request::{query_value, Method, RequestHead, RequestId, TransportKind};
 pub use response::{ErrorCode, HeaderValue, Response};
 pub use server::{Routed, Server, SessionRequest};
 pub use session::{Session, WsClosed};

@@ -143,6 +143,20 @@ impl EngineQuery {
     }
 }
 
+/// The value of parameter `name` in a raw query string, percent-decoded
+/// (the first occurrence wins).
+///
+/// ```
+/// assert_eq!(engineio::query_value("EIO=4&name=J%C3%A9+B", "name").as_deref(), Some("Jé B"));
+/// assert_eq!(engineio::query_value("EIO=4", "sid"), None);
+/// ```
+pub fn query_value(query: &str, name: &str) -> Option<String> {
+    query.split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        (percent_decode(key) == name).then(|| percent_decode(value))
+    })
+}
+
 /// Decodes `%XX` escapes and `+` (as a space), as browsers encode query
 /// strings. Invalid escapes are kept literally; invalid UTF-8 is replaced.
 pub(crate) fn percent_decode(s: &str) -> String {

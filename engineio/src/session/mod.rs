@@ -198,6 +198,11 @@ impl Session {
         self.outbox.buffered_bytes()
     }
 
+    /// Application messages waiting for the transport.
+    pub fn buffered_messages(&self) -> usize {
+        self.outbox.buffered_messages()
+    }
+
     // ----- inputs -------------------------------------------------------------------
 
     /// A request the server routed to this session (see

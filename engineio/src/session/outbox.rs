@@ -83,6 +83,11 @@ impl Outbox {
     pub(crate) fn buffered_bytes(&self) -> usize {
         self.app_bytes
     }
+
+    /// Application messages waiting.
+    pub(crate) fn buffered_messages(&self) -> usize {
+        self.app_packets
+    }
 }
 
 #[cfg(test)]
