@@ -15,7 +15,8 @@
 //! | version other than 1.0 / 1.1 | `505 HTTP Version Not Supported` |
 //!
 //! Everything else is the service's answer: [`Router`] sends a path prefix to the engine and
-//! the rest to a fallback whose default is `404`.
+//! the rest to a fallback whose default is `404`. The WebSocket handshake's `400`, `405` and
+//! `426` are in [`crate::ws::handshake`].
 
 mod chunked;
 mod config;

@@ -80,7 +80,8 @@ impl<Io> From<Response> for Reply<Io> {
 }
 
 impl<Io> Reply<Io> {
-    /// Switches protocols: `response` (status `101`) is written, then `run` gets the
+    /// Switches protocols: `response` (status `101`, normally from
+    /// [`ws::Accept::response`](crate::ws::Accept::response)) is written, then `run` gets the
     /// stream and the bytes read past the request, and its future runs in the connection's task.
     pub fn upgrade<F, Fut>(response: Response, run: F) -> Reply<Io>
     where
