@@ -179,12 +179,15 @@ impl RequestHead {
 }
 
 fn strip_scheme_authority(path: &str) -> &str {
-    let lower_starts = |p: &str| path.len() >= p.len() && path[..p.len()].eq_ignore_ascii_case(p);
-    let rest = if lower_starts("http://") {
-        &path[7..]
-    } else if lower_starts("https://") {
-        &path[8..]
-    } else {
+    // Compared as bytes: the prefixes are ASCII, so a match ends on a character boundary.
+    let after = |scheme: &str| {
+        let matched = path
+            .as_bytes()
+            .get(..scheme.len())
+            .is_some_and(|b| b.eq_ignore_ascii_case(scheme.as_bytes()));
+        matched.then(|| &path[scheme.len()..])
+    };
+    let Some(rest) = after("http://").or_else(|| after("https://")) else {
         return path;
     };
     match rest.find('/') {
@@ -539,6 +542,20 @@ mod tests {
     }
 
     #[test]
+    fn non_ascii_targets_do_not_trip_the_scheme_check() {
+        for target in ["/aééé", "/aé", "hé", "httpé://x/y", "http:/é"] {
+            let input = format!("GET {target} HTTP/1.1\r\n\r\n");
+            let h = parse_all(input.as_bytes(), &Config::default())
+                .unwrap()
+                .unwrap();
+            assert_eq!(h.target(), target);
+            let _ = (h.path(), h.query());
+        }
+        assert_eq!(strip_scheme_authority("/aééé"), "/aééé");
+        assert_eq!(strip_scheme_authority("https://é/p"), "/p");
+    }
+
+    #[test]
     fn body_framing_rules() {
         let f = |s: &str| body_framing(&head(s));
         assert_eq!(f("GET / HTTP/1.1\r\n\r\n"), Ok(BodyFraming::Empty));
@@ -635,6 +652,11 @@ mod tests {
             }
             prop_assert_eq!(heads, vec![("GET".into(), "/a?x=1".into(), 2), ("POST".into(), "/b".into(), 1)]);
             prop_assert_eq!(&buf[..], b"REST");
+        }
+
+        #[test]
+        fn any_target_has_a_path(target in "\\PC{0,20}") {
+            let _ = strip_scheme_authority(&target);
         }
 
         #[test]
