@@ -6,8 +6,7 @@ use std::net::SocketAddr;
 use bytes::{Bytes, BytesMut};
 use server_adapter::http::{service_fn, Config, Reply, Request};
 use server_adapter::ws::{
-    self, apply_mask, CloseCode, CloseFrame, Decoder, FrameHeader, Incoming, Message, OpCode,
-    Outgoing, Role, WebSocket, MAX_HEADER_LEN,
+    self, CloseCode, CloseFrame, Decoder, Incoming, Message, OpCode, Outgoing, Role, WebSocket,
 };
 use tokio::net::TcpStream;
 
@@ -74,18 +73,8 @@ fn handshake(extra: &str) -> String {
 
 /// A client frame, masked.
 fn frame(fin: bool, opcode: OpCode, payload: &[u8]) -> Vec<u8> {
-    let mut head = [0u8; MAX_HEADER_LEN];
-    let n = FrameHeader {
-        fin,
-        rsv: 0,
-        opcode,
-        mask: Some(MASK),
-        len: payload.len() as u64,
-    }
-    .encode(&mut head);
-    let mut out = head[..n].to_vec();
-    out.extend_from_slice(payload);
-    apply_mask(&mut out[n..], MASK, 0);
+    let mut out = Vec::new();
+    ws::encode_frame(fin, opcode, Some(MASK), payload, &mut out);
     out
 }
 

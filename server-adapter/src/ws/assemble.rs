@@ -252,26 +252,15 @@ fn parse_close(payload: &[u8]) -> Result<Option<CloseFrame>, ProtocolError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ws::frame::MAX_HEADER_LEN;
+    use crate::ws::frame::encode_frame;
     use proptest::prelude::*;
 
     const MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 
     /// A masked client frame.
     fn frame(fin: bool, opcode: OpCode, payload: &[u8]) -> Vec<u8> {
-        let h = FrameHeader {
-            fin,
-            rsv: 0,
-            opcode,
-            mask: Some(MASK),
-            len: payload.len() as u64,
-        };
-        let mut head = [0u8; MAX_HEADER_LEN];
-        let n = h.encode(&mut head);
-        let mut out = head[..n].to_vec();
-        let start = out.len();
-        out.extend_from_slice(payload);
-        apply_mask(&mut out[start..], MASK, 0);
+        let mut out = Vec::new();
+        encode_frame(fin, opcode, Some(MASK), payload, &mut out);
         out
     }
 

@@ -177,6 +177,33 @@ impl FrameHeader {
     }
 }
 
+/// Appends a whole frame to `out`: its header, then the payload, masked when `mask` is given
+/// (as a client sends). For tests, tools and peers; the socket writes its own frames without
+/// copying payloads.
+pub fn encode_frame(
+    fin: bool,
+    opcode: OpCode,
+    mask: Option<[u8; 4]>,
+    payload: &[u8],
+    out: &mut Vec<u8>,
+) {
+    let header = FrameHeader {
+        fin,
+        rsv: 0,
+        opcode,
+        mask,
+        len: payload.len() as u64,
+    };
+    let mut head = [0u8; MAX_HEADER_LEN];
+    let n = header.encode(&mut head);
+    out.extend_from_slice(&head[..n]);
+    let start = out.len();
+    out.extend_from_slice(payload);
+    if let Some(mask) = mask {
+        apply_mask(&mut out[start..], mask, 0);
+    }
+}
+
 /// XORs `data` with the masking key, `offset` being the position of `data[0]` in the payload
 /// (so a payload can be unmasked in pieces as it arrives). Masking and unmasking are the same.
 pub fn apply_mask(data: &mut [u8], mask: [u8; 4], offset: usize) {
@@ -247,6 +274,26 @@ mod tests {
         // 256 bytes binary (16-bit length) and 64 KiB binary (64-bit length), unmasked.
         assert_eq!(parse(&[0x82, 0x7E, 0x01, 0x00]).0.len, 256);
         assert_eq!(parse(&[0x82, 0x7F, 0, 0, 0, 0, 0, 1, 0, 0]).0.len, 65536);
+    }
+
+    #[test]
+    fn whole_frames_match_the_rfc_examples() {
+        let mut out = Vec::new();
+        encode_frame(
+            true,
+            OpCode::Text,
+            Some([0x37, 0xfa, 0x21, 0x3d]),
+            b"Hello",
+            &mut out,
+        );
+        assert_eq!(
+            out,
+            [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]
+        );
+        out.clear();
+        encode_frame(false, OpCode::Text, None, b"Hel", &mut out);
+        encode_frame(true, OpCode::Continuation, None, b"lo", &mut out);
+        assert_eq!(out, [0x01, 0x03, 0x48, 0x65, 0x6c, 0x80, 0x02, 0x6c, 0x6f]);
     }
 
     #[test]

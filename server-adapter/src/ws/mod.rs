@@ -79,7 +79,9 @@ use std::time::Duration;
 
 pub use assemble::{Decoder, Incoming, Role};
 pub use error::{Error, ProtocolError};
-pub use frame::{apply_mask, FrameHeader, OpCode, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
+pub use frame::{
+    apply_mask, encode_frame, FrameHeader, OpCode, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN,
+};
 pub use handshake::{accept, accept_key, is_upgrade_request, Accept};
 pub use message::{CloseCode, CloseFrame, Message, Outgoing};
 pub use socket::WebSocket;

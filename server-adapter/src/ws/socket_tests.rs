@@ -6,23 +6,13 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 
 use super::*;
-use crate::ws::frame::{apply_mask, FrameHeader, OpCode, MAX_HEADER_LEN};
+use crate::ws::frame::{encode_frame, OpCode};
 
 const MASK: [u8; 4] = [9, 8, 7, 6];
 
 fn client_frame(fin: bool, opcode: OpCode, payload: &[u8]) -> Vec<u8> {
-    let h = FrameHeader {
-        fin,
-        rsv: 0,
-        opcode,
-        mask: Some(MASK),
-        len: payload.len() as u64,
-    };
-    let mut head = [0u8; MAX_HEADER_LEN];
-    let n = h.encode(&mut head);
-    let mut out = head[..n].to_vec();
-    out.extend_from_slice(payload);
-    apply_mask(&mut out[n..], MASK, 0);
+    let mut out = Vec::new();
+    encode_frame(fin, opcode, Some(MASK), payload, &mut out);
     out
 }
 
