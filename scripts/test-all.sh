@@ -12,3 +12,33 @@ npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
 step "cargo test: unit, simulation, proptest, integration and interop tests"
 cargo test --workspace --all-targets
 cargo test --workspace --doc
+
+step "Autobahn|Testsuite cases 1-10 against examples/ws_echo.rs"
+# The runner sets up its own Python 2.7 virtualenv on first use (about 30 s), then the cases
+# take about 15 s. Set SKIP_AUTOBAHN=1 to leave it out of a quick local run.
+autobahn="${AUTOBAHN_SH:-$(cd .. && pwd)/shared/tools/autobahn.sh}"
+if [ "${SKIP_AUTOBAHN:-0}" = 1 ]; then
+  echo "skipped (SKIP_AUTOBAHN=1)"
+elif [ ! -x "$autobahn" ]; then
+  echo "skipped: no Autobahn runner at $autobahn (set AUTOBAHN_SH to its path)"
+else
+  cargo build --example ws_echo
+  echo_log="$(mktemp)"
+  PORT=0 "${CARGO_TARGET_DIR:-target}/debug/examples/ws_echo" >"$echo_log" 2>&1 &
+  echo_pid=$!
+  trap 'kill "$echo_pid" 2>/dev/null || true' EXIT
+  port=""
+  for _ in $(seq 100); do
+    port="$(sed -n 's#^ws_echo listening on ws://127\.0\.0\.1:\([0-9]*\)$#\1#p' "$echo_log")"
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  if [ -z "$port" ]; then
+    echo "ws_echo did not start:"; cat "$echo_log"; exit 1
+  fi
+  "$autobahn" -o test-artifacts/autobahn -c '1.*,2.*,3.*,4.*,5.*,6.*,7.*,8.*,9.*,10.*' "ws://127.0.0.1:$port"
+  kill "$echo_pid"
+  wait "$echo_pid" 2>/dev/null || true
+  trap - EXIT
+  rm -f "$echo_log"
+fi

@@ -1,0 +1,132 @@
+//! Integration tests of `server-adapter` over loopback TCP (127.0.0.1 only).
+//!
+//! Each test starts its own server on an ephemeral port and talks to it with raw bytes, so
+//! that the wire format itself is what is checked. Tests wait for events (a response, end of
+//! stream, a drop notification), never for fixed sleeps; a bound on each wait turns a hang into
+//! a failure.
+
+mod http;
+mod websocket;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use server_adapter::http::{serve, Config, Service};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// How long any single wait may take before the test fails.
+pub(crate) const WAIT: Duration = Duration::from_secs(10);
+
+/// Starts `serve` on 127.0.0.1 with an ephemeral port.
+pub(crate) async fn start<S: Service<TcpStream> + 'static>(
+    config: Config,
+    service: S,
+) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(serve(listener, config, service));
+    addr
+}
+
+/// A parsed response.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
+}
+
+impl Answer {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A raw client connection that keeps bytes read past the last response.
+pub(crate) struct Client {
+    pub(crate) stream: TcpStream,
+    pub(crate) pending: Vec<u8>,
+}
+
+impl Client {
+    pub(crate) async fn connect(addr: SocketAddr) -> Client {
+        Client {
+            stream: TcpStream::connect(addr).await.unwrap(),
+            pending: Vec::new(),
+        }
+    }
+
+    pub(crate) async fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).await.unwrap();
+    }
+
+    /// Reads more bytes into `pending`; false at end of stream (or a reset).
+    pub(crate) async fn fill(&mut self) -> bool {
+        let mut chunk = [0u8; 16 * 1024];
+        match tokio::time::timeout(WAIT, self.stream.read(&mut chunk))
+            .await
+            .expect("server did not answer")
+        {
+            Ok(0) | Err(_) => false,
+            Ok(n) => {
+                self.pending.extend_from_slice(&chunk[..n]);
+                true
+            }
+        }
+    }
+
+    /// Reads one response (its body delimited by `Content-Length`); `None` at end of stream.
+    /// A `HEAD` response's body is not read.
+    pub(crate) async fn response_to(&mut self, head_request: bool) -> Option<Answer> {
+        loop {
+            let mut headers = [httparse::EMPTY_HEADER; 32];
+            let mut res = httparse::Response::new(&mut headers);
+            if let httparse::Status::Complete(n) = res.parse(&self.pending).unwrap() {
+                let status = res.code.unwrap();
+                let headers: Vec<(String, String)> = res
+                    .headers
+                    .iter()
+                    .map(|h| {
+                        (
+                            h.name.to_owned(),
+                            String::from_utf8(h.value.to_vec()).unwrap(),
+                        )
+                    })
+                    .collect();
+                let len = match headers
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+                {
+                    Some(_) if head_request => 0,
+                    Some((_, v)) => v.parse().unwrap(),
+                    None => 0,
+                };
+                if self.pending.len() >= n + len {
+                    let body = self.pending[n..n + len].to_vec();
+                    self.pending.drain(..n + len);
+                    return Some(Answer {
+                        status,
+                        headers,
+                        body,
+                    });
+                }
+            }
+            if !self.fill().await {
+                return None;
+            }
+        }
+    }
+
+    pub(crate) async fn response(&mut self) -> Option<Answer> {
+        self.response_to(false).await
+    }
+
+    /// Whether the server closes the connection with nothing more to say.
+    pub(crate) async fn closed(&mut self) -> bool {
+        !self.fill().await && self.pending.is_empty()
+    }
+}
