@@ -64,6 +64,12 @@
 //! # }
 //! ```
 
+pub mod engine;
 pub mod http;
 mod io;
+mod server;
+pub mod socketio;
 pub mod ws;
+
+pub use engine::{EngineHandler, EngineIo, HandshakeRequest, SessionHandle};
+pub use server::{IntoMount, Mount, Server, ShutdownHandle};

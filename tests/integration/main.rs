@@ -5,7 +5,9 @@
 //! stream, a drop notification), never for fixed sleeps; a bound on each wait turns a hang into
 //! a failure.
 
+mod engineio_interop;
 mod http;
+mod node;
 mod websocket;
 
 use std::net::SocketAddr;

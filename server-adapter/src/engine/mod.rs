@@ -1,0 +1,83 @@
+//! The Engine.IO driver: runs [`engineio`] sessions over this crate's HTTP and
+//! WebSocket layers.
+//!
+//! Each session lives in one task that owns the [`engineio::Session`], its
+//! WebSocket(s), its parked long-poll GET and one timer; connection tasks
+//! route requests to it by sid through a bounded inbox. A WebSocket-only
+//! session runs in its connection's own task. No lock is held across an await.
+//!
+//! For an Engine.IO application (no Socket.IO), implement [`EngineHandler`]
+//! and mount an [`EngineIo`] on a [`Server`](crate::Server):
+//!
+//! ```no_run
+//! use server_adapter::{EngineHandler, EngineIo, Server, SessionHandle};
+//!
+//! struct Echo;
+//! impl EngineHandler for Echo {
+//!     fn on_message(&self, session: &SessionHandle, message: engineio::Message) {
+//!         let _ = session.send(message);
+//!     }
+//! }
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! Server::new().mount(EngineIo::new(engineio::Config::default(), Echo)).serve(listener).await
+//! # }
+//! ```
+
+mod app;
+mod handler;
+mod router;
+mod service;
+mod task;
+
+use std::sync::Arc;
+
+use tokio::net::TcpStream;
+
+pub use app::HandshakeRequest;
+pub(crate) use app::{AppFactory, Engine, SessionApp};
+pub use handler::{EngineHandler, SessionHandle};
+pub(crate) use service::{random_id_bytes, EngineCore};
+pub(crate) use task::now;
+
+use handler::HandlerFactory;
+
+/// An Engine.IO server with an [`EngineHandler`], ready to be mounted on a
+/// [`Server`](crate::Server) under its path (`config.path`, default `/engine.io/`).
+pub struct EngineIo<H: EngineHandler, Io = TcpStream> {
+    pub(crate) core: Arc<EngineCore<HandlerFactory<H>, Io>>,
+}
+
+impl<H: EngineHandler, Io> std::fmt::Debug for EngineIo<H, Io> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineIo")
+            .field("core", &self.core)
+            .finish()
+    }
+}
+
+impl<H, Io> EngineIo<H, Io>
+where
+    H: EngineHandler,
+    Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    /// An Engine.IO server with this configuration and handler.
+    pub fn new(config: engineio::Config, handler: H) -> Self {
+        let max_backlog = config.outbox.max_packets;
+        EngineIo {
+            core: Arc::new(EngineCore::new(
+                config,
+                HandlerFactory {
+                    handler: Arc::new(handler),
+                    max_backlog,
+                },
+            )),
+        }
+    }
+
+    /// How many sessions are open.
+    pub fn open_sessions(&self) -> usize {
+        self.core.open_sessions()
+    }
+}

@@ -1,0 +1,282 @@
+//! The HTTP side of an engine: turns requests under its path into engine
+//! inputs, starts session tasks, and carries answers back.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use engineio::{Method, RequestHead, RequestId, Routed, Transmit};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::{mpsc, oneshot, Notify};
+
+use super::app::{AppFactory, HandshakeRequest};
+use super::router::RouterHandle;
+use super::task::{now, Answer, SessionInput, SessionTask};
+use crate::http::{self, Reply};
+use crate::ws::{self, WebSocket};
+
+/// Most inputs waiting in one session's inbox; a connection task routing a
+/// request to a busy session waits for room (backpressure, never a drop).
+const INBOX_CAPACITY: usize = 64;
+
+/// Session ids from the operating system's CSPRNG.
+#[derive(Debug, Default)]
+pub(crate) struct OsSids;
+
+impl engineio::SidGenerator for OsSids {
+    fn fill(&mut self, buf: &mut [u8; 15]) {
+        // Without the OS's randomness no safe id can be made: that is not a
+        // condition a server can run on.
+        getrandom::fill(buf).expect("the operating system's random source is available");
+    }
+}
+
+/// Fresh random bytes for a socket id.
+pub(crate) fn random_id_bytes() -> [u8; 15] {
+    let mut buf = [0u8; 15];
+    getrandom::fill(&mut buf).expect("the operating system's random source is available");
+    buf
+}
+
+/// One engine: its routing table and how to make each session's app.
+pub(crate) struct EngineCore<F, Io> {
+    pub(crate) router: RouterHandle<Io>,
+    factory: F,
+    next_request: AtomicU64,
+    ws_config: ws::Config,
+    write_timeout: Duration,
+    path: String,
+    max_payload: usize,
+}
+
+impl<F, Io> std::fmt::Debug for EngineCore<F, Io> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineCore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F, Io> EngineCore<F, Io>
+where
+    F: AppFactory,
+    Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    pub(crate) fn new(config: engineio::Config, factory: F) -> Self {
+        let max_payload = config.max_payload;
+        // A peer must read what it asked for within a heartbeat's span.
+        let write_timeout =
+            (config.ping_interval + config.ping_timeout).max(Duration::from_secs(1));
+        let server = engineio::Server::new(config, OsSids);
+        let path = server.path().to_owned();
+        EngineCore {
+            router: RouterHandle::new(server),
+            factory,
+            next_request: AtomicU64::new(1),
+            ws_config: ws::Config {
+                max_message_size: max_payload,
+                ..ws::Config::default()
+            },
+            write_timeout,
+            path,
+            max_payload,
+        }
+    }
+
+    /// The path prefix this engine serves.
+    pub(crate) fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The largest POST body (the engine's `max_payload`).
+    pub(crate) fn max_payload(&self) -> usize {
+        self.max_payload
+    }
+
+    /// Handles one request under the engine's path.
+    pub(crate) async fn handle(
+        self: &Arc<Self>,
+        request: http::Request,
+        address: Option<SocketAddr>,
+    ) -> Reply<Io> {
+        let http::Request { head, body } = request;
+        let accept = if ws::is_upgrade_request(&head) {
+            match ws::accept(&head) {
+                Ok(accept) => Some(accept),
+                Err(refusal) => return Reply::Response(refusal),
+            }
+        } else {
+            None
+        };
+        let engine_head = engine_head(&head, accept.is_some());
+        let id = RequestId(self.next_request.fetch_add(1, Ordering::Relaxed));
+        match self.router.route(now(), id, &engine_head) {
+            Routed::Respond(Transmit::Respond { response, .. }) => {
+                Reply::Response(to_http(response))
+            }
+            Routed::Respond(_) => Reply::Response(http::Response::new(500)),
+            Routed::Opened(session) => {
+                let handshake = HandshakeRequest {
+                    sid: session.sid(),
+                    transport: session.transport(),
+                    query: engine_head.query,
+                    headers: head
+                        .headers()
+                        .map(|(n, v)| {
+                            (
+                                n.to_ascii_lowercase(),
+                                String::from_utf8_lossy(v).into_owned(),
+                            )
+                        })
+                        .collect(),
+                    address,
+                };
+                self.open(session, id, handshake, accept).await
+            }
+            Routed::Session(routed) => {
+                let Some(inbox) = self.router.session(routed.sid()) else {
+                    return answer_now(routed.unknown_session());
+                };
+                let (reply, answer) = oneshot::channel();
+                let body = (engine_head.method == Method::Post).then_some(body);
+                let input = SessionInput::Request {
+                    request: routed,
+                    body,
+                    reply,
+                };
+                if inbox.send(input).await.is_err() {
+                    return Reply::Response(gone());
+                }
+                match (answer.await, accept) {
+                    (Ok(Answer::Http(response)), _) => Reply::Response(to_http(response)),
+                    (Ok(Answer::Upgrade), Some(accept)) => {
+                        let ws_config = self.ws_config.clone();
+                        Reply::upgrade(accept.response(), move |upgraded| async move {
+                            let ws = WebSocket::from_upgraded(upgraded, &ws_config);
+                            let _ = inbox
+                                .send(SessionInput::WebSocket {
+                                    id,
+                                    ws: Box::new(ws),
+                                })
+                                .await;
+                        })
+                    }
+                    // The session ended before answering.
+                    _ => Reply::Response(gone()),
+                }
+            }
+            _ => Reply::Response(http::Response::new(500)),
+        }
+    }
+
+    /// Starts the task of a session a handshake just opened.
+    async fn open(
+        self: &Arc<Self>,
+        session: Box<engineio::Session>,
+        id: RequestId,
+        handshake: HandshakeRequest,
+        accept: Option<ws::Accept>,
+    ) -> Reply<Io> {
+        let sid = session.sid();
+        let signal = Arc::new(Notify::new());
+        let app = self.factory.create(handshake, signal.clone());
+        let (inbox_tx, inbox_rx) = mpsc::channel(INBOX_CAPACITY);
+        let mut task = SessionTask::new(
+            session,
+            app,
+            inbox_rx,
+            signal,
+            self.router.clone(),
+            self.write_timeout,
+        );
+        self.router.insert(sid, inbox_tx);
+        match accept {
+            // WebSocket-only: the connection's own task becomes the session's.
+            Some(accept) => {
+                let ws_config = self.ws_config.clone();
+                Reply::upgrade(accept.response(), move |upgraded| async move {
+                    task.attach(id, WebSocket::from_upgraded(upgraded, &ws_config));
+                    task.run().await;
+                })
+            }
+            None => {
+                let (reply, answer) = oneshot::channel();
+                task.expect_answer(id, reply);
+                tokio::spawn(task.run());
+                match answer.await {
+                    Ok(Answer::Http(response)) => Reply::Response(to_http(response)),
+                    _ => Reply::Response(gone()),
+                }
+            }
+        }
+    }
+
+    /// Asks every open session to end (server shutdown).
+    pub(crate) async fn shutdown_sessions(&self) {
+        for inbox in self.router.all_sessions() {
+            let _ = inbox.send(SessionInput::Shutdown).await;
+        }
+    }
+
+    /// How many sessions are open.
+    pub(crate) fn open_sessions(&self) -> usize {
+        self.router.open_sessions()
+    }
+}
+
+fn answer_now<Io>(transmit: Transmit) -> Reply<Io> {
+    match transmit {
+        Transmit::Respond { response, .. } => Reply::Response(to_http(response)),
+        _ => Reply::Response(http::Response::new(500)),
+    }
+}
+
+/// The answer when a session ended while a request for it was on its way.
+fn gone() -> http::Response {
+    http::Response::new(400)
+        .header("Content-Type", "application/json")
+        .with_body(&br#"{"code":1,"message":"Session ID unknown"}"#[..])
+}
+
+/// What the engine needs of the request head.
+fn engine_head(head: &http::RequestHead, websocket_upgrade: bool) -> RequestHead {
+    let text = |name: &str| {
+        head.header(name)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+    };
+    RequestHead {
+        method: Method::from_token(head.method()),
+        query: head.query().unwrap_or("").to_owned(),
+        origin: text("origin"),
+        websocket_upgrade,
+        content_type: text("content-type"),
+        content_length: head
+            .header("content-length")
+            .and_then(|v| std::str::from_utf8(v).ok())
+            .and_then(|v| v.trim().parse().ok()),
+        access_control_request_headers: text("access-control-request-headers"),
+    }
+}
+
+/// An engine response as an HTTP response.
+fn to_http(response: engineio::Response) -> http::Response {
+    let mut out = http::Response::new(response.status);
+    for (name, value) in response.headers {
+        let value = match value {
+            std::borrow::Cow::Borrowed(v) => bytes::Bytes::from_static(v.as_bytes()),
+            std::borrow::Cow::Owned(v) => bytes::Bytes::from(v),
+        };
+        // Every engine header is valid (echoed values come from parsed request
+        // headers); one that is not is left out rather than sent broken.
+        if http::Response::new(200)
+            .try_header(name, value.clone())
+            .is_ok()
+        {
+            out = out.header(name, value);
+        } else {
+            tracing::warn!(header = name, "engine header not representable; left out");
+        }
+    }
+    out.with_body(response.body)
+}

@@ -1,0 +1,484 @@
+//! The task that owns one Engine.IO session.
+//!
+//! It holds the [`engineio::Session`], the session's WebSockets, the HTTP
+//! requests waiting for an answer (a parked long-poll GET), one timer, and the
+//! application layer. Each turn it feeds one input to the session, then
+//! drains it in the documented order (transmits, then events, repeated until
+//! both are empty), writes what came out (all WebSocket frames of the turn in
+//! one vectored write), and re-arms the timer from `poll_timeout`.
+//!
+//! It makes no protocol decision: every rule is the session's.
+
+use std::collections::HashMap;
+use std::future::poll_fn;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use engineio::{Event, RequestId, Session, Transmit, WsClosed, WsFrame};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::{mpsc, oneshot, Notify};
+
+use super::app::{Engine, SessionApp};
+use super::router::RouterHandle;
+use crate::ws::{self, CloseCode, Message, Outgoing, WebSocket};
+
+/// What other tasks hand a session task.
+pub(crate) enum SessionInput<Io> {
+    /// An HTTP request routed to this session, with its body (POST) and
+    /// where to send the answer.
+    Request {
+        request: engineio::SessionRequest,
+        body: Option<Bytes>,
+        reply: oneshot::Sender<Answer>,
+    },
+    /// The stream of a WebSocket this session accepted, after its `101`.
+    WebSocket {
+        id: RequestId,
+        ws: Box<WebSocket<Io>>,
+    },
+    /// The server is shutting down.
+    Shutdown,
+}
+
+/// The answer to a routed request.
+#[derive(Debug)]
+pub(crate) enum Answer {
+    /// An HTTP response.
+    Http(engineio::Response),
+    /// Accept the WebSocket: write `101`, then hand the stream back as
+    /// [`SessionInput::WebSocket`].
+    Upgrade,
+}
+
+/// One of the session's WebSockets (the current transport, or one being
+/// tried for an upgrade).
+struct Socket<Io> {
+    id: RequestId,
+    /// `None` until the connection hands the stream over after its `101`.
+    ws: Option<WebSocket<Io>>,
+    /// Frames written by the session and not yet sent.
+    frames: Vec<WsFrame>,
+    /// The session closed this socket: send the frames, then this close.
+    close: Option<(u16, &'static str)>,
+}
+
+/// What woke the task.
+enum Wake<Io> {
+    Input(Option<SessionInput<Io>>),
+    Socket(RequestId, Result<Message, ws::Error>),
+    Commands,
+    Aborted(RequestId),
+    Work,
+    Timer,
+}
+
+/// The one-byte Engine.IO type prefixes of text frames, as shared buffers.
+const PREFIXES: [&[u8]; 7] = [b"0", b"1", b"2", b"3", b"4", b"5", b"6"];
+
+fn prefix_bytes(prefix: u8) -> Bytes {
+    match prefix
+        .checked_sub(b'0')
+        .and_then(|i| PREFIXES.get(usize::from(i)))
+    {
+        Some(p) => Bytes::from_static(p),
+        None => Bytes::copy_from_slice(&[prefix]),
+    }
+}
+
+/// The session task.
+pub(crate) struct SessionTask<A, Io> {
+    session: Box<Session>,
+    app: A,
+    inbox: mpsc::Receiver<SessionInput<Io>>,
+    signal: Arc<Notify>,
+    router: RouterHandle<Io>,
+    /// Requests waiting for the session's answer.
+    responders: HashMap<RequestId, oneshot::Sender<Answer>>,
+    /// At most two WebSockets: the transport and one being tried.
+    sockets: [Option<Socket<Io>>; 2],
+    write_timeout: Duration,
+}
+
+/// The current time on tokio's clock (which tests can pause and advance).
+pub(crate) fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
+
+impl<A, Io> SessionTask<A, Io>
+where
+    A: SessionApp,
+    Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    pub(crate) fn new(
+        session: Box<Session>,
+        app: A,
+        inbox: mpsc::Receiver<SessionInput<Io>>,
+        signal: Arc<Notify>,
+        router: RouterHandle<Io>,
+        write_timeout: Duration,
+    ) -> Self {
+        SessionTask {
+            session,
+            app,
+            inbox,
+            signal,
+            router,
+            responders: HashMap::new(),
+            sockets: [None, None],
+            write_timeout,
+        }
+    }
+
+    /// Registers where the answer to `request` goes (the handshake GET).
+    pub(crate) fn expect_answer(&mut self, request: RequestId, reply: oneshot::Sender<Answer>) {
+        self.responders.insert(request, reply);
+    }
+
+    /// Gives the task the stream of the WebSocket that opened the session.
+    pub(crate) fn attach(&mut self, id: RequestId, ws: WebSocket<Io>) {
+        self.sockets[0] = Some(Socket {
+            id,
+            ws: Some(ws),
+            frames: Vec::new(),
+            close: None,
+        });
+    }
+
+    /// Runs the session to its end.
+    pub(crate) async fn run(mut self) {
+        loop {
+            self.pump().await;
+            if self.session.is_closed() {
+                break;
+            }
+            let deadline = [self.session.poll_timeout(), self.app.poll_timeout()]
+                .into_iter()
+                .flatten()
+                .min();
+            let sleep = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let wake = {
+                let Self {
+                    session,
+                    app,
+                    inbox,
+                    signal,
+                    responders,
+                    sockets,
+                    ..
+                } = &mut self;
+                let [first, second] = sockets;
+                tokio::select! {
+                    input = inbox.recv() => Wake::Input(input),
+                    (id, result) = recv(first) => Wake::Socket(id, result),
+                    (id, result) = recv(second) => Wake::Socket(id, result),
+                    () = signal.notified() => Wake::Commands,
+                    id = poll_fn(|cx| {
+                        for (id, reply) in responders.iter_mut() {
+                            if reply.poll_closed(cx).is_ready() {
+                                return Poll::Ready(*id);
+                            }
+                        }
+                        Poll::Pending
+                    }) => Wake::Aborted(id),
+                    () = poll_fn(|cx| {
+                        let mut engine = Engine { session, now: now() };
+                        app.poll_work(cx, &mut engine)
+                    }) => Wake::Work,
+                    () = sleep => Wake::Timer,
+                }
+            };
+            let now = now();
+            match wake {
+                Wake::Input(Some(input)) => self.handle_input(input),
+                // The router dropped its sender: the server is gone.
+                Wake::Input(None) => self.session.close(now),
+                Wake::Socket(id, result) => self.handle_ws_result(id, result),
+                Wake::Commands => {
+                    let mut engine = Engine {
+                        session: &mut self.session,
+                        now,
+                    };
+                    self.app.handle_commands(&mut engine);
+                }
+                Wake::Aborted(id) => {
+                    self.responders.remove(&id);
+                    self.session.handle_request_aborted(now, id);
+                }
+                Wake::Work => {}
+                Wake::Timer => {
+                    self.session.handle_timeout(now);
+                    let mut engine = Engine {
+                        session: &mut self.session,
+                        now,
+                    };
+                    self.app.handle_timeout(&mut engine);
+                }
+            }
+        }
+        self.finish().await;
+    }
+
+    fn handle_input(&mut self, input: SessionInput<Io>) {
+        match input {
+            SessionInput::Request {
+                request,
+                body,
+                reply,
+            } => {
+                let id = request.id();
+                self.responders.insert(id, reply);
+                let now = now();
+                self.session.handle_request(now, request);
+                if let Some(body) = body {
+                    self.session.handle_body(now, id, body);
+                }
+            }
+            SessionInput::WebSocket { id, ws } => self.attach_socket(id, *ws),
+            SessionInput::Shutdown => {
+                let mut engine = Engine {
+                    session: &mut self.session,
+                    now: now(),
+                };
+                self.app.shutdown(&mut engine);
+            }
+        }
+    }
+
+    fn attach_socket(&mut self, id: RequestId, ws: WebSocket<Io>) {
+        match self.sockets.iter_mut().flatten().find(|s| s.id == id) {
+            Some(socket) => socket.ws = Some(ws),
+            // The session gave this socket up before the stream arrived.
+            None => close_in_background(ws, CloseCode::NORMAL, ""),
+        }
+    }
+
+    fn handle_ws_result(&mut self, id: RequestId, result: Result<Message, ws::Error>) {
+        let now = now();
+        match result {
+            Ok(Message::Text(text)) => {
+                self.session
+                    .handle_ws_message(now, id, engineio::Message::Text(text))
+            }
+            Ok(Message::Binary(data)) => {
+                self.session
+                    .handle_ws_message(now, id, engineio::Message::Binary(data))
+            }
+            Ok(Message::Pong(_)) => {}
+            Ok(Message::Close(_)) | Err(ws::Error::UnexpectedEof) | Err(ws::Error::Closed) => {
+                self.drop_socket(id);
+                self.session.handle_ws_closed(now, id, WsClosed::ByPeer);
+            }
+            Err(ws::Error::Protocol(e)) => {
+                self.drop_socket(id);
+                let how = if e.close_code() == CloseCode::TOO_BIG {
+                    WsClosed::MessageTooLarge
+                } else {
+                    WsClosed::Error
+                };
+                self.session.handle_ws_closed(now, id, how);
+            }
+            Err(_) => {
+                self.drop_socket(id);
+                self.session.handle_ws_closed(now, id, WsClosed::Error);
+            }
+        }
+    }
+
+    fn drop_socket(&mut self, id: RequestId) {
+        for slot in &mut self.sockets {
+            if slot.as_ref().is_some_and(|s| s.id == id) {
+                *slot = None;
+            }
+        }
+    }
+
+    /// Drains the session and the app until neither has anything more, then
+    /// writes the WebSocket frames of the turn.
+    async fn pump(&mut self) {
+        loop {
+            let now = now();
+            let mut progressed = false;
+            {
+                let mut engine = Engine {
+                    session: &mut self.session,
+                    now,
+                };
+                self.app.handle_commands(&mut engine);
+            }
+            while let Some(transmit) = self.session.poll_transmit() {
+                progressed = true;
+                self.route(transmit);
+            }
+            while let Some(event) = self.session.poll_event() {
+                progressed = true;
+                let closed = matches!(event, Event::Closed(_));
+                let mut engine = Engine {
+                    session: &mut self.session,
+                    now,
+                };
+                self.app.handle_event(event, &mut engine);
+                if closed {
+                    // No request may reach the session any more.
+                    self.router.remove(self.session.sid());
+                }
+            }
+            if !progressed {
+                break;
+            }
+        }
+        let engine = Engine {
+            session: &mut self.session,
+            now: now(),
+        };
+        self.app.after_turn(&engine);
+        self.write_sockets().await;
+    }
+
+    fn route(&mut self, transmit: Transmit) {
+        match transmit {
+            Transmit::Respond { request, response } => {
+                if let Some(reply) = self.responders.remove(&request) {
+                    let _ = reply.send(Answer::Http(response));
+                }
+            }
+            Transmit::AcceptWebSocket { request } => {
+                let known = self.sockets.iter().flatten().any(|s| s.id == request);
+                if !known {
+                    if let Some(slot) = self.sockets.iter_mut().find(|s| s.is_none()) {
+                        *slot = Some(Socket {
+                            id: request,
+                            ws: None,
+                            frames: Vec::new(),
+                            close: None,
+                        });
+                    }
+                    // With both places taken, this is a second WebSocket for the
+                    // session, which the session closes at once: it needs no place.
+                }
+                if let Some(reply) = self.responders.remove(&request) {
+                    let _ = reply.send(Answer::Upgrade);
+                }
+            }
+            Transmit::WebSocket { socket, frame } => {
+                if let Some(s) = self.sockets.iter_mut().flatten().find(|s| s.id == socket) {
+                    s.frames.push(frame);
+                }
+            }
+            Transmit::CloseWebSocket {
+                socket,
+                code,
+                reason,
+            } => {
+                if let Some(s) = self.sockets.iter_mut().flatten().find(|s| s.id == socket) {
+                    s.close = Some((code, reason));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Sends each socket's frames in one vectored write; closes the sockets
+    /// the session closed (in the background, so a slow peer holds nobody).
+    async fn write_sockets(&mut self) {
+        for i in 0..self.sockets.len() {
+            let Some(socket) = self.sockets[i].as_mut() else {
+                continue;
+            };
+            let Some(ws) = socket.ws.as_mut() else {
+                continue;
+            };
+            let mut failed = false;
+            if !socket.frames.is_empty() {
+                let frames = std::mem::take(&mut socket.frames);
+                let parts: Vec<([Bytes; 2], bool)> = frames
+                    .into_iter()
+                    .map(|f| match f {
+                        WsFrame::Text { prefix, data } => ([prefix_bytes(prefix), data], true),
+                        WsFrame::Binary(data) => ([data, Bytes::new()], false),
+                    })
+                    .collect();
+                let batch: Vec<Outgoing<'_>> = parts
+                    .iter()
+                    .map(|(chunks, text)| {
+                        if *text {
+                            Outgoing::Text(&chunks[..])
+                        } else {
+                            Outgoing::Binary(&chunks[..1])
+                        }
+                    })
+                    .collect();
+                match tokio::time::timeout(self.write_timeout, ws.send_batch(&batch)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(_)) | Err(_) => failed = true,
+                }
+            }
+            let id = socket.id;
+            if failed {
+                self.sockets[i] = None;
+                self.session.handle_ws_closed(now(), id, WsClosed::Error);
+            } else if let Some((code, reason)) = socket.close {
+                if let Some(ws) = self.sockets[i].take().and_then(|s| s.ws) {
+                    close_in_background(ws, CloseCode(code), reason);
+                }
+            }
+        }
+        // A socket closed before its stream arrived keeps its place until then.
+        for slot in &mut self.sockets {
+            if slot
+                .as_ref()
+                .is_some_and(|s| s.ws.is_none() && s.close.is_some())
+            {
+                *slot = None;
+            }
+        }
+    }
+
+    /// After the session closed: answer what still waits, hand unfinished
+    /// handler work over, and leave the router.
+    async fn finish(mut self) {
+        self.router.remove(self.session.sid());
+        self.inbox.close();
+        while let Ok(input) = self.inbox.try_recv() {
+            self.handle_input(input);
+        }
+        self.pump().await;
+        for socket in self.sockets.iter_mut().filter_map(Option::take) {
+            if let Some(ws) = socket.ws {
+                let (code, reason) = socket.close.unwrap_or((1000, ""));
+                close_in_background(ws, CloseCode(code), reason);
+            }
+        }
+        for work in self.app.finish() {
+            tokio::spawn(work);
+        }
+        self.router.session_closed(self.session.sid());
+    }
+}
+
+/// Receives from an optional socket; never resolves for an empty place.
+async fn recv<Io: AsyncRead + AsyncWrite + Unpin>(
+    socket: &mut Option<Socket<Io>>,
+) -> (RequestId, Result<Message, ws::Error>) {
+    match socket {
+        Some(Socket {
+            id, ws: Some(ws), ..
+        }) => (*id, ws.recv().await),
+        _ => std::future::pending().await,
+    }
+}
+
+fn close_in_background<Io>(mut ws: WebSocket<Io>, code: CloseCode, reason: &'static str)
+where
+    Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    tokio::spawn(async move {
+        let _ = ws.close(code, reason).await;
+    });
+}

@@ -1,0 +1,280 @@
+//! The HTTP front: one listener serving engines under their paths and a
+//! fallback for everything else, with graceful shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+use crate::engine::{AppFactory, EngineCore};
+use crate::http::{self, Reply, Request, RequestHead, Service};
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// Something served under a path prefix: an Engine.IO or Socket.IO engine.
+pub trait Mount<Io>: Send + Sync + 'static {
+    /// The path prefix (e.g. `/socket.io/`).
+    fn path(&self) -> &str;
+    /// The largest request body accepted.
+    fn body_limit(&self) -> usize;
+    /// Answers a request under the path.
+    fn handle(&self, request: Request, address: Option<SocketAddr>) -> BoxFuture<Reply<Io>>;
+    /// Asks every session to end (graceful shutdown).
+    fn shutdown(&self) -> BoxFuture<()>;
+    /// How many sessions are open.
+    fn open_sessions(&self) -> usize;
+}
+
+impl<F, Io> Mount<Io> for Arc<EngineCore<F, Io>>
+where
+    F: AppFactory,
+    Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    fn path(&self) -> &str {
+        EngineCore::path(self)
+    }
+
+    fn body_limit(&self) -> usize {
+        self.max_payload()
+    }
+
+    fn handle(&self, request: Request, address: Option<SocketAddr>) -> BoxFuture<Reply<Io>> {
+        let core = self.clone();
+        Box::pin(async move { core.handle(request, address).await })
+    }
+
+    fn shutdown(&self) -> BoxFuture<()> {
+        let core = self.clone();
+        Box::pin(async move { core.shutdown_sessions().await })
+    }
+
+    fn open_sessions(&self) -> usize {
+        EngineCore::open_sessions(self)
+    }
+}
+
+/// Things that can be mounted on a [`Server`].
+pub trait IntoMount<Io> {
+    /// The mount.
+    fn into_mount(self) -> Arc<dyn Mount<Io>>;
+}
+
+impl<Io> IntoMount<Io> for Arc<dyn Mount<Io>> {
+    fn into_mount(self) -> Arc<dyn Mount<Io>> {
+        self
+    }
+}
+
+impl<H, Io> IntoMount<Io> for crate::EngineIo<H, Io>
+where
+    H: crate::EngineHandler,
+    Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    fn into_mount(self) -> Arc<dyn Mount<Io>> {
+        Arc::new(self.core)
+    }
+}
+
+type DynFallback<Io> = dyn Fn(Request) -> BoxFuture<Reply<Io>> + Send + Sync;
+
+/// An HTTP/1.1 server: each mounted engine gets the requests under its path,
+/// the fallback (404 by default) everything else.
+///
+/// ```no_run
+/// # use server_adapter::{Server, http::{service_fn, Request, Response}};
+/// # async fn run(io: server_adapter::socketio::SocketIo) -> std::io::Result<()> {
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+/// Server::new()
+///     .mount(io)
+///     .fallback(|_req: Request| async { Response::text(200, "hello") })
+///     .serve(listener)
+///     .await
+/// # }
+/// ```
+pub struct Server<Io = TcpStream> {
+    mounts: Vec<Arc<dyn Mount<Io>>>,
+    fallback: Arc<DynFallback<Io>>,
+    http: http::Config,
+    shutdown: watch::Sender<Option<Duration>>,
+}
+
+impl<Io: 'static> std::fmt::Debug for Server<Io> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let paths: Vec<&str> = self.mounts.iter().map(|m| m.path()).collect();
+        f.debug_struct("Server")
+            .field("mounts", &paths)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<Io> Default for Server<Io>
+where
+    Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    fn default() -> Self {
+        Server::new()
+    }
+}
+
+impl<Io> Server<Io>
+where
+    Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    /// A server with nothing mounted and a 404 fallback.
+    pub fn new() -> Self {
+        Server {
+            mounts: Vec::new(),
+            fallback: Arc::new(|_req| {
+                Box::pin(async { Reply::Response(http::Response::not_found()) })
+            }),
+            http: http::Config::default(),
+            shutdown: watch::channel(None).0,
+        }
+    }
+
+    /// Serves an engine under its path.
+    #[must_use]
+    pub fn mount(mut self, engine: impl IntoMount<Io>) -> Self {
+        self.mounts.push(engine.into_mount());
+        self
+    }
+
+    /// Answers every request no engine takes (default: 404).
+    #[must_use]
+    pub fn fallback<F, Fut, R>(mut self, f: F) -> Self
+    where
+        F: Fn(Request) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = R> + Send + 'static,
+        R: Into<Reply<Io>>,
+    {
+        self.fallback = Arc::new(move |req| {
+            let fut = f(req);
+            Box::pin(async move { fut.await.into() })
+        });
+        self
+    }
+
+    /// The HTTP limits and timeouts (body limits come from each engine's `max_payload`).
+    #[must_use]
+    pub fn http_config(mut self, config: http::Config) -> Self {
+        self.http = config;
+        self
+    }
+
+    /// A handle to stop the server later.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle(self.shutdown.clone())
+    }
+
+    /// Serves one connection another server accepted (e.g. handed over by a
+    /// proxy or another framework); returns when it ends.
+    pub async fn serve_connection(&self, io: Io, address: Option<SocketAddr>) {
+        let conn = Connection {
+            mounts: self.mounts.clone(),
+            fallback: self.fallback.clone(),
+            address,
+        };
+        if let Err(e) = http::serve_connection(io, &self.http, &conn).await {
+            tracing::debug!(error = %e, "connection ended with an error");
+        }
+    }
+}
+
+impl Server<TcpStream> {
+    /// Accepts connections until [`ShutdownHandle::shutdown`] is called, then
+    /// closes every session (with a close packet) and waits for them, at most
+    /// the grace period given.
+    pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
+        let mut stop = self.shutdown.subscribe();
+        let this = Arc::new(self);
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, address)) => {
+                        let _ = stream.set_nodelay(true);
+                        let this = this.clone();
+                        tokio::spawn(async move { this.serve_connection(stream, Some(address)).await });
+                    }
+                    Err(e) => {
+                        // Out of descriptors or memory: wait a moment rather than spin.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                },
+                changed = stop.changed() => {
+                    if changed.is_err() {
+                        continue;
+                    }
+                    let grace = (*stop.borrow()).unwrap_or_default();
+                    drop(listener);
+                    this.drain(grace).await;
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
+impl<Io> Server<Io>
+where
+    Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    async fn drain(&self, grace: Duration) {
+        for mount in &self.mounts {
+            mount.shutdown().await;
+        }
+        let deadline = tokio::time::Instant::now() + grace;
+        while self.mounts.iter().any(|m| m.open_sessions() > 0)
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+/// Stops a running [`Server`].
+#[derive(Debug, Clone)]
+pub struct ShutdownHandle(watch::Sender<Option<Duration>>);
+
+impl ShutdownHandle {
+    /// Stops accepting connections, closes every session, and lets
+    /// [`Server::serve`] return once they are closed or `grace` has passed.
+    pub fn shutdown(&self, grace: Duration) {
+        self.0.send_replace(Some(grace));
+    }
+}
+
+/// The service of one connection: knows the peer's address.
+struct Connection<Io> {
+    mounts: Vec<Arc<dyn Mount<Io>>>,
+    fallback: Arc<DynFallback<Io>>,
+    address: Option<SocketAddr>,
+}
+
+impl<Io: 'static> Connection<Io> {
+    fn mount_for(&self, head: &RequestHead) -> Option<&Arc<dyn Mount<Io>>> {
+        let path = head.path();
+        self.mounts
+            .iter()
+            .find(|m| path.starts_with(m.path()) || path == m.path().trim_end_matches('/'))
+    }
+}
+
+impl<Io: Send + 'static> Service<Io> for Connection<Io> {
+    fn body_limit(&self, head: &RequestHead) -> Option<usize> {
+        self.mount_for(head).map(|m| m.body_limit())
+    }
+
+    fn call(&self, request: Request) -> impl Future<Output = Reply<Io>> + Send {
+        let fut = match self.mount_for(&request.head) {
+            Some(mount) => mount.handle(request, self.address),
+            None => (self.fallback)(request),
+        };
+        fut
+    }
+}

@@ -1,0 +1,486 @@
+//! The Socket.IO side of one session's task: a [`socketio_core::Connection`]
+//! making the protocol decisions, and the handlers of its sockets.
+//!
+//! Handlers run inside the session's task. Each socket runs one piece of work
+//! at a time, in arrival order (its connect handler, then its events, then its
+//! disconnect handlers): a handler that completes without waiting costs no
+//! task switch, and one that waits holds up only its own socket's later
+//! events, while the session keeps reading, pinging and running the handlers
+//! of its other sockets.
+
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use bytes::Bytes;
+use engineio::Message;
+use socketio_core::{Connection, DisconnectReason, Event, SocketId, Transmit};
+use socketio_parser::{Encoder, Namespace, Packet};
+use tokio::sync::Notify;
+
+use super::error::{AckError, ConnectError};
+use super::handler::{BoxFuture, EventContext};
+use super::handshake::Handshake;
+use super::namespace::NamespaceInner;
+use super::outbound::{AckReply, Command, Outbound};
+use super::socket::SocketRef;
+use super::ServerInner;
+use crate::engine::{random_id_bytes, AppFactory, Engine, HandshakeRequest, SessionApp};
+
+/// What a socket still has to run, in order.
+enum Work {
+    Connected,
+    Event(Packet),
+    Disconnected(DisconnectReason),
+}
+
+/// A joined (or joining) namespace of this connection.
+struct Slot {
+    socket: SocketRef,
+    /// The middleware, while it decides.
+    joining: Option<BoxFuture<Result<(), ConnectError>>>,
+    running: Option<BoxFuture<()>>,
+    backlog: VecDeque<Work>,
+    /// The socket left; the slot goes once its work is done.
+    left: bool,
+}
+
+impl Slot {
+    fn ns(&self) -> &Arc<NamespaceInner> {
+        &self.socket.0.ns
+    }
+
+    fn is_done(&self) -> bool {
+        self.left && self.running.is_none() && self.backlog.is_empty() && self.joining.is_none()
+    }
+}
+
+/// The future that runs one piece of a socket's work, if there is anything to run.
+fn start(socket: &SocketRef, work: Work) -> Option<BoxFuture<()>> {
+    match work {
+        Work::Connected => {
+            let handler = socket.0.ns.handlers().on_connection.clone()?;
+            Some(handler.call(socket.clone()))
+        }
+        Work::Event(packet) => {
+            let (any, specific) = {
+                let handlers = socket.0.handlers.lock().expect("never poisoned");
+                let name = packet.event_name()?;
+                let specific = name.as_str().and_then(|n| handlers.events.get(n).cloned());
+                (handlers.any.clone(), specific)
+            };
+            let any = any.and_then(|h| {
+                h.call(EventContext {
+                    socket: socket.clone(),
+                    packet: packet.clone(),
+                })
+            });
+            let specific = specific.and_then(|h| {
+                h.call(EventContext {
+                    socket: socket.clone(),
+                    packet,
+                })
+            });
+            match (any, specific) {
+                (None, None) => None,
+                (Some(f), None) | (None, Some(f)) => Some(f),
+                (Some(a), Some(s)) => Some(Box::pin(async move {
+                    a.await;
+                    s.await;
+                })),
+            }
+        }
+        Work::Disconnected(reason) => {
+            let handlers = socket
+                .0
+                .handlers
+                .lock()
+                .expect("never poisoned")
+                .disconnect
+                .clone();
+            if handlers.is_empty() {
+                return None;
+            }
+            let socket = socket.clone();
+            Some(Box::pin(async move {
+                for handler in handlers {
+                    handler.call(socket.clone(), reason).await;
+                }
+            }))
+        }
+    }
+}
+
+/// The Socket.IO application of one session.
+pub(crate) struct SioSession {
+    server: Arc<ServerInner>,
+    conn: Connection,
+    request: Arc<HandshakeRequest>,
+    outbound: Arc<Outbound>,
+    slots: Vec<Slot>,
+    /// Emits waiting for their acknowledgement, by namespace and ack id.
+    acks: HashMap<(Namespace, u64), AckReply>,
+}
+
+impl SioSession {
+    fn slot_mut(&mut self, namespace: &str) -> Option<&mut Slot> {
+        self.slots
+            .iter_mut()
+            .find(|s| !s.left && s.socket.namespace() == namespace)
+    }
+
+    /// Moves the connection's outputs along until it has none.
+    fn drive(&mut self, engine: &mut Engine<'_>) {
+        loop {
+            let mut progressed = false;
+            while let Some(transmit) = self.conn.poll_transmit() {
+                progressed = true;
+                match transmit {
+                    Transmit::Text(text) => self.send(engine, Message::Text(text)),
+                    Transmit::Binary(data) => self.send(engine, Message::Binary(data)),
+                    Transmit::CloseSession(cause) => {
+                        tracing::debug!(sid = %self.request.sid, ?cause, "closing the connection");
+                        engine.close();
+                    }
+                    _ => {}
+                }
+            }
+            while let Some(event) = self.conn.poll_event() {
+                progressed = true;
+                self.on_event(event, engine);
+            }
+            if !progressed {
+                break;
+            }
+        }
+    }
+
+    fn send(&self, engine: &mut Engine<'_>, message: Message) {
+        if let Err(e) = engine.send(message) {
+            tracing::debug!(sid = %self.request.sid, error = %e, "message dropped by the engine");
+        }
+    }
+
+    fn on_event(&mut self, event: Event, engine: &mut Engine<'_>) {
+        match event {
+            Event::ConnectRequest { namespace, auth } => {
+                self.on_connect_request(namespace, auth, engine)
+            }
+            Event::Event(packet) => {
+                if let Some(slot) = self.slot_mut(packet.namespace().as_str()) {
+                    slot.backlog.push_back(Work::Event(packet));
+                }
+            }
+            Event::Ack(packet) => {
+                let key = (
+                    packet.namespace().clone(),
+                    packet.ack_id().map_or(0, |a| a.get()),
+                );
+                if let Some(reply) = self.acks.remove(&key) {
+                    let _ = reply.send(Ok(packet));
+                }
+            }
+            Event::AckTimedOut { namespace, ack } => {
+                if let Some(reply) = self.acks.remove(&(namespace, ack.get())) {
+                    let _ = reply.send(Err(AckError::Timeout));
+                }
+            }
+            Event::Disconnected {
+                namespace,
+                socket,
+                reason,
+            } => self.on_disconnected(&namespace, socket, reason),
+            _ => {}
+        }
+    }
+
+    fn on_connect_request(
+        &mut self,
+        namespace: Namespace,
+        auth: Option<Bytes>,
+        engine: &mut Engine<'_>,
+    ) {
+        let Some(ns) = self.server.registry.resolve(&namespace) else {
+            let _ = self.conn.refuse_unknown_namespace(namespace.as_str());
+            return;
+        };
+        let id = SocketId::from_random_bytes(random_id_bytes());
+        let handshake = Handshake::new(self.request.clone(), auth);
+        let socket = SocketRef::new(id, ns.clone(), self.outbound.clone(), handshake);
+        let middleware = ns.handlers().middleware.clone();
+        let joining: Option<BoxFuture<Result<(), ConnectError>>> = if middleware.is_empty() {
+            None
+        } else {
+            let socket = socket.clone();
+            Some(Box::pin(async move {
+                for m in middleware {
+                    m.call(socket.clone()).await?;
+                }
+                Ok(())
+            }))
+        };
+        let decided = joining.is_none();
+        self.slots.push(Slot {
+            socket,
+            joining,
+            running: None,
+            backlog: VecDeque::new(),
+            left: false,
+        });
+        if decided {
+            let at = self.slots.len() - 1;
+            self.admit(at, engine.now());
+        }
+    }
+
+    /// The middleware let the socket in: it joins.
+    fn admit(&mut self, at: usize, now: Instant) {
+        let slot = &mut self.slots[at];
+        let socket = slot.socket.clone();
+        match self.conn.accept(now, socket.namespace(), socket.id()) {
+            Ok(()) => {
+                socket.0.connected.store(true, Ordering::Release);
+                slot.ns().members_mut().insert(socket);
+                slot.backlog.push_back(Work::Connected);
+            }
+            // The connection closed meanwhile.
+            Err(_) => slot.left = true,
+        }
+    }
+
+    /// The middleware refused: the client gets CONNECT_ERROR.
+    fn refuse(&mut self, at: usize, error: ConnectError) {
+        let slot = &mut self.slots[at];
+        slot.left = true;
+        let namespace = slot.socket.namespace().to_owned();
+        let _ = self
+            .conn
+            .refuse(&namespace, &error.message, error.data.as_ref());
+    }
+
+    fn on_disconnected(
+        &mut self,
+        namespace: &Namespace,
+        socket: SocketId,
+        reason: DisconnectReason,
+    ) {
+        let Some(slot) = self
+            .slots
+            .iter_mut()
+            .find(|s| !s.left && s.socket.id() == socket)
+        else {
+            return;
+        };
+        slot.left = true;
+        slot.socket.0.connected.store(false, Ordering::Release);
+        let ns = slot.ns().clone();
+        ns.remove_member(&slot.socket);
+        slot.backlog.push_back(Work::Disconnected(reason));
+        let waiting: Vec<(Namespace, u64)> = self
+            .acks
+            .keys()
+            .filter(|(n, _)| n == namespace)
+            .cloned()
+            .collect();
+        for key in waiting {
+            if let Some(reply) = self.acks.remove(&key) {
+                let _ = reply.send(Err(AckError::Disconnected));
+            }
+        }
+    }
+
+    fn apply(&mut self, command: Command, engine: &mut Engine<'_>) {
+        match command {
+            Command::Send { namespace, frame } => {
+                let _ = self
+                    .conn
+                    .send(namespace.as_str(), frame.text.clone(), &frame.attachments);
+            }
+            Command::EmitWithAck {
+                packet,
+                timeout,
+                reply,
+            } => {
+                let namespace = packet.namespace().clone();
+                match self
+                    .conn
+                    .allocate_ack(engine.now(), namespace.as_str(), timeout)
+                {
+                    Ok(id) => {
+                        let encoded = Encoder::new().encode(&packet.with_ack_id(id));
+                        let _ =
+                            self.conn
+                                .send(namespace.as_str(), encoded.text, &encoded.attachments);
+                        self.acks.insert((namespace, id.get()), reply);
+                    }
+                    Err(_) => {
+                        let _ = reply.send(Err(AckError::Disconnected));
+                    }
+                }
+            }
+            Command::Disconnect { namespace } => {
+                let _ = self.conn.disconnect(namespace.as_str());
+            }
+            Command::Close { reason } => self.conn.close(reason),
+        }
+    }
+}
+
+impl SessionApp for SioSession {
+    fn handle_event(&mut self, event: engineio::Event, engine: &mut Engine<'_>) {
+        match event {
+            engineio::Event::Message(message) => {
+                self.conn.handle_message(engine.now(), message);
+                self.drive(engine);
+            }
+            engineio::Event::Closed(reason) => {
+                self.conn.handle_session_closed(engine.now(), reason);
+                self.drive(engine);
+                for command in self.outbound.close() {
+                    if let Command::EmitWithAck { reply, .. } = command {
+                        let _ = reply.send(Err(AckError::Disconnected));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn handle_commands(&mut self, engine: &mut Engine<'_>) {
+        let commands = self.outbound.drain();
+        if commands.is_empty() {
+            return;
+        }
+        for command in commands {
+            self.apply(command, engine);
+        }
+        self.drive(engine);
+    }
+
+    fn poll_work(&mut self, cx: &mut Context<'_>, engine: &mut Engine<'_>) -> Poll<()> {
+        let mut progressed = false;
+        for at in 0..self.slots.len() {
+            if let Some(joining) = self.slots[at].joining.as_mut() {
+                match joining.as_mut().poll(cx) {
+                    Poll::Pending => continue,
+                    Poll::Ready(result) => {
+                        progressed = true;
+                        self.slots[at].joining = None;
+                        match result {
+                            Ok(()) => self.admit(at, engine.now()),
+                            Err(e) => self.refuse(at, e),
+                        }
+                    }
+                }
+            }
+            let slot = &mut self.slots[at];
+            loop {
+                if let Some(running) = slot.running.as_mut() {
+                    match running.as_mut().poll(cx) {
+                        Poll::Pending => break,
+                        Poll::Ready(()) => {
+                            progressed = true;
+                            slot.running = None;
+                        }
+                    }
+                }
+                let Some(work) = slot.backlog.pop_front() else {
+                    break;
+                };
+                slot.running = start(&slot.socket, work);
+            }
+        }
+        self.slots.retain(|s| !s.is_done());
+        self.drive(engine);
+        if progressed {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.conn.poll_timeout()
+    }
+
+    fn handle_timeout(&mut self, engine: &mut Engine<'_>) {
+        self.conn.handle_timeout(engine.now());
+        self.drive(engine);
+    }
+
+    fn shutdown(&mut self, engine: &mut Engine<'_>) {
+        self.conn.close(DisconnectReason::ServerShuttingDown);
+        self.drive(engine);
+    }
+
+    fn after_turn(&mut self, engine: &Engine<'_>) {
+        self.outbound.publish(
+            engine.session.buffered_messages(),
+            engine.session.buffered_bytes(),
+            engine.is_writable(),
+        );
+    }
+
+    fn finish(&mut self) -> Vec<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>> {
+        for command in self.outbound.close() {
+            if let Command::EmitWithAck { reply, .. } = command {
+                let _ = reply.send(Err(AckError::Disconnected));
+            }
+        }
+        for (_, reply) in self.acks.drain() {
+            let _ = reply.send(Err(AckError::Disconnected));
+        }
+        let mut left = Vec::new();
+        for slot in self.slots.drain(..) {
+            if slot.running.is_none() && slot.backlog.is_empty() {
+                continue;
+            }
+            let Slot {
+                socket,
+                running,
+                backlog,
+                ..
+            } = slot;
+            left.push(Box::pin(async move {
+                if let Some(running) = running {
+                    running.await;
+                }
+                for work in backlog {
+                    if let Some(f) = start(&socket, work) {
+                        f.await;
+                    }
+                }
+            })
+                as std::pin::Pin<Box<dyn Future<Output = ()> + Send>>);
+        }
+        left
+    }
+}
+
+/// Makes the Socket.IO application of each new session.
+pub(crate) struct SioFactory {
+    pub(crate) server: Arc<ServerInner>,
+}
+
+impl AppFactory for SioFactory {
+    type App = SioSession;
+
+    fn create(&self, request: HandshakeRequest, signal: Arc<Notify>) -> SioSession {
+        let outbound = Arc::new(Outbound::new(
+            signal,
+            self.server.limits.max_backlog,
+            self.server.limits.max_backlog_bytes,
+        ));
+        SioSession {
+            conn: Connection::new(crate::engine::now(), &self.server.core),
+            server: self.server.clone(),
+            request: Arc::new(request),
+            outbound,
+            slots: Vec::new(),
+            acks: HashMap::new(),
+        }
+    }
+}

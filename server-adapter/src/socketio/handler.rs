@@ -1,0 +1,238 @@
+//! Handlers and the arguments they take.
+//!
+//! An event handler is an async closure whose parameters are *extractors*:
+//! each says what it wants from the event, and the handler runs only if every
+//! one of them can be had.
+//!
+//! | parameter | what it gets |
+//! |---|---|
+//! | [`SocketRef`] | the socket the event came from |
+//! | [`Data<T>`] | the first argument, deserialized into `T` (the handler is skipped if it does not fit) |
+//! | [`TryData<T>`] | the same as a `Result`, so the handler always runs |
+//! | [`Args<T>`] | all the arguments as a tuple, e.g. `Args<(String, u32)>` |
+//! | [`RawArgs`] | the arguments untouched (JSON and attachments), to forward or echo without parsing |
+//! | [`Bin`] | the binary attachments |
+//! | [`AckSender`] | answers the client's acknowledgement callback |
+//! | [`EventName`] | the event's name (useful in [`SocketRef::on_any`]) |
+//!
+//! ```no_run
+//! # use server_adapter::socketio::*;
+//! # fn f(socket: SocketRef) {
+//! #[derive(serde::Deserialize)]
+//! struct Message { room: String, text: String }
+//!
+//! socket.on("message", |socket: SocketRef, Data(msg): Data<Message>| async move {
+//!     let _ = socket.to(msg.room).emit("message", &msg.text);
+//! });
+//! socket.on("ping-ack", |Data(msg): Data<serde_json::Value>, ack: AckSender| async move {
+//!     let _ = ack.send(&serde_json::json!({ "ok": true, "received": msg }));
+//! });
+//! # }
+//! ```
+//!
+//! Binary data: take [`Binary`](socketio_parser::Binary) values inside `Data`
+//! or `Args` (`Data<Binary>`, `Args<(String, Binary)>`); a `Vec<u8>` would
+//! expect an array of numbers.
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use socketio_core::DisconnectReason;
+use socketio_parser::{ArgsError, Packet, RawArgs};
+
+use super::ack::AckSender;
+use super::error::ConnectError;
+use super::socket::SocketRef;
+
+/// A boxed future run by a session task.
+pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// An event as handlers see it.
+#[derive(Debug)]
+pub struct EventContext {
+    pub(crate) socket: SocketRef,
+    pub(crate) packet: Packet,
+}
+
+/// Something a handler can take from an event.
+pub trait FromEvent: Sized {
+    /// Extracts the value, or `None` to skip the handler.
+    fn from_event(event: &EventContext) -> Option<Self>;
+}
+
+/// The first argument, deserialized. A handler with a `Data` parameter that
+/// does not fit is not called.
+#[derive(Debug, Clone)]
+pub struct Data<T>(pub T);
+
+/// The first argument, or why it did not fit.
+#[derive(Debug)]
+pub struct TryData<T>(pub Result<T, ArgsError>);
+
+/// All the arguments, as a tuple (or `Vec`, or struct read in order).
+#[derive(Debug, Clone)]
+pub struct Args<T>(pub T);
+
+/// The binary attachments of the event, in order.
+#[derive(Debug, Clone)]
+pub struct Bin(pub Vec<Bytes>);
+
+/// The event's name.
+#[derive(Debug, Clone)]
+pub struct EventName(pub String);
+
+impl FromEvent for SocketRef {
+    fn from_event(event: &EventContext) -> Option<Self> {
+        Some(event.socket.clone())
+    }
+}
+
+impl<T: DeserializeOwned> FromEvent for Data<T> {
+    fn from_event(event: &EventContext) -> Option<Self> {
+        match first_arg(&event.packet) {
+            Ok(value) => Some(Data(value)),
+            Err(e) => {
+                tracing::debug!(socket = %event.socket.id(), error = %e, "event data does not fit the handler");
+                None
+            }
+        }
+    }
+}
+
+impl<T: DeserializeOwned> FromEvent for TryData<T> {
+    fn from_event(event: &EventContext) -> Option<Self> {
+        Some(TryData(first_arg(&event.packet)))
+    }
+}
+
+fn first_arg<T: DeserializeOwned>(packet: &Packet) -> Result<T, ArgsError> {
+    packet.args::<(T,)>().map(|(t,)| t)
+}
+
+impl<T: DeserializeOwned> FromEvent for Args<T> {
+    fn from_event(event: &EventContext) -> Option<Self> {
+        event.packet.args::<T>().ok().map(Args)
+    }
+}
+
+impl FromEvent for RawArgs {
+    fn from_event(event: &EventContext) -> Option<Self> {
+        event.packet.raw_args()
+    }
+}
+
+impl FromEvent for Bin {
+    fn from_event(event: &EventContext) -> Option<Self> {
+        Some(Bin(event.packet.attachments().to_vec()))
+    }
+}
+
+impl FromEvent for EventName {
+    fn from_event(event: &EventContext) -> Option<Self> {
+        event.packet.event_name().map(|n| EventName(n.to_string()))
+    }
+}
+
+impl FromEvent for AckSender {
+    fn from_event(event: &EventContext) -> Option<Self> {
+        Some(AckSender::new(event.socket.clone(), event.packet.ack_id()))
+    }
+}
+
+/// An event handler taking the extractors `T` (a tuple).
+pub trait EventHandler<T>: Send + Sync + 'static {
+    /// Runs the handler for an event, or `None` if an extractor refused.
+    fn call(&self, event: EventContext) -> Option<BoxFuture<()>>;
+}
+
+macro_rules! event_handler {
+    ($($ty:ident),*) => {
+        impl<F, Fut, $($ty,)*> EventHandler<($($ty,)*)> for F
+        where
+            F: Fn($($ty,)*) -> Fut + Send + Sync + 'static,
+            Fut: Future<Output = ()> + Send + 'static,
+            $($ty: FromEvent,)*
+        {
+            #[allow(non_snake_case, unused_variables)]
+            fn call(&self, event: EventContext) -> Option<BoxFuture<()>> {
+                $(let $ty = $ty::from_event(&event)?;)*
+                Some(Box::pin((self)($($ty,)*)))
+            }
+        }
+    };
+}
+
+event_handler!();
+event_handler!(A1);
+event_handler!(A1, A2);
+event_handler!(A1, A2, A3);
+event_handler!(A1, A2, A3, A4);
+event_handler!(A1, A2, A3, A4, A5);
+event_handler!(A1, A2, A3, A4, A5, A6);
+
+/// A type-erased event handler, as sockets store them.
+pub(crate) trait ErasedEventHandler: Send + Sync {
+    fn call(&self, event: EventContext) -> Option<BoxFuture<()>>;
+}
+
+pub(crate) struct Erased<H, T>(pub(crate) H, pub(crate) PhantomData<fn() -> T>);
+
+impl<H: EventHandler<T>, T: 'static> ErasedEventHandler for Erased<H, T> {
+    fn call(&self, event: EventContext) -> Option<BoxFuture<()>> {
+        self.0.call(event)
+    }
+}
+
+/// Runs when a socket joins a namespace (after the middleware let it in).
+pub trait ConnectHandler: Send + Sync + 'static {
+    /// Runs the handler.
+    fn call(&self, socket: SocketRef) -> BoxFuture<()>;
+}
+
+impl<F, Fut> ConnectHandler for F
+where
+    F: Fn(SocketRef) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    fn call(&self, socket: SocketRef) -> BoxFuture<()> {
+        Box::pin(self(socket))
+    }
+}
+
+/// Decides whether a socket may join a namespace; a refusal reaches the
+/// client as `connect_error`. Middleware runs in the order added, before the
+/// connect handler; the socket is not connected yet (emits are refused), but
+/// its handshake can be read and its data set.
+pub trait Middleware: Send + Sync + 'static {
+    /// Runs the check.
+    fn call(&self, socket: SocketRef) -> BoxFuture<Result<(), ConnectError>>;
+}
+
+impl<F, Fut> Middleware for F
+where
+    F: Fn(SocketRef) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), ConnectError>> + Send + 'static,
+{
+    fn call(&self, socket: SocketRef) -> BoxFuture<Result<(), ConnectError>> {
+        Box::pin(self(socket))
+    }
+}
+
+/// Runs when a socket leaves its namespace, with the reason.
+pub trait DisconnectHandler: Send + Sync + 'static {
+    /// Runs the handler.
+    fn call(&self, socket: SocketRef, reason: DisconnectReason) -> BoxFuture<()>;
+}
+
+impl<F, Fut> DisconnectHandler for F
+where
+    F: Fn(SocketRef, DisconnectReason) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    fn call(&self, socket: SocketRef, reason: DisconnectReason) -> BoxFuture<()> {
+        Box::pin(self(socket, reason))
+    }
+}

@@ -1,0 +1,106 @@
+//! What a socket's handlers know about how it connected.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+
+use crate::engine::HandshakeRequest;
+
+/// The handshake of a socket: the Engine.IO request that opened the
+/// connection, and the `auth` payload of the namespace CONNECT.
+#[derive(Debug, Clone)]
+pub struct Handshake {
+    request: Arc<HandshakeRequest>,
+    auth: Option<Bytes>,
+}
+
+impl Handshake {
+    pub(crate) fn new(request: Arc<HandshakeRequest>, auth: Option<Bytes>) -> Self {
+        Handshake { request, auth }
+    }
+
+    /// The CONNECT payload as JSON text (`{}` when the client sent none).
+    pub fn auth_json(&self) -> &[u8] {
+        self.auth.as_deref().unwrap_or(b"{}")
+    }
+
+    /// The CONNECT payload deserialized into `T`.
+    pub fn auth<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_slice(self.auth_json())
+    }
+
+    /// The handshake request's headers (names lowercase), in order.
+    pub fn headers(&self) -> &[(String, String)] {
+        &self.request.headers
+    }
+
+    /// The first header called `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.request
+            .headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The raw query string of the handshake request.
+    pub fn query_string(&self) -> &str {
+        &self.request.query
+    }
+
+    /// The value of query parameter `name` (percent-decoded), if present.
+    pub fn query(&self, name: &str) -> Option<String> {
+        engineio::query_value(&self.request.query, name)
+    }
+
+    /// The client's address.
+    pub fn address(&self) -> Option<SocketAddr> {
+        self.request.address
+    }
+
+    /// The Engine.IO transport the connection opened over.
+    pub fn transport(&self) -> engineio::TransportKind {
+        self.request.transport
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn handshake(query: &str, auth: Option<&'static str>) -> Handshake {
+        let request = HandshakeRequest {
+            sid: engineio::Sid::from_random_bytes([1; 15]),
+            transport: engineio::TransportKind::Polling,
+            query: query.to_owned(),
+            headers: vec![("user-agent".to_owned(), "test".to_owned())],
+            address: None,
+        };
+        Handshake::new(
+            Arc::new(request),
+            auth.map(|a| Bytes::from_static(a.as_bytes())),
+        )
+    }
+
+    #[test]
+    fn auth_defaults_to_an_empty_object() {
+        let h = handshake("", None);
+        assert_eq!(h.auth_json(), b"{}");
+        let v: serde_json::Value = h.auth().unwrap();
+        assert_eq!(v, serde_json::json!({}));
+        let h = handshake("", Some(r#"{"token":"abc"}"#));
+        let v: serde_json::Value = h.auth().unwrap();
+        assert_eq!(v["token"], "abc");
+    }
+
+    #[test]
+    fn query_and_headers() {
+        let h = handshake("EIO=4&transport=polling&name=J%C3%A9r%C3%B4me+B&t=x", None);
+        assert_eq!(h.query("name").as_deref(), Some("Jérôme B"));
+        assert_eq!(h.query("EIO").as_deref(), Some("4"));
+        assert_eq!(h.query("missing"), None);
+        assert_eq!(h.header("User-Agent"), Some("test"));
+    }
+}

@@ -1,0 +1,309 @@
+//! The Socket.IO server API: namespaces, sockets, events, acknowledgements,
+//! rooms, broadcasts and middleware, on top of the Engine.IO driver.
+//!
+//! ```no_run
+//! use server_adapter::socketio::{Data, SocketIo, SocketRef};
+//! use server_adapter::Server;
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let io = SocketIo::builder().build();
+//! io.of("/").on_connection(|socket: SocketRef| async move {
+//!     socket.on("chat message", |socket: SocketRef, Data(msg): Data<String>| async move {
+//!         let _ = socket.broadcast().emit("chat message", &msg);
+//!     });
+//! });
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! Server::new().mount(io).serve(listener).await
+//! # }
+//! ```
+//!
+//! The protocol's decisions (which namespace a client joined, ack ids and
+//! their deadlines, disconnect reasons) are made by [`socketio_core`]; this
+//! module runs handlers and moves bytes.
+//!
+//! # Buffers
+//!
+//! Each connection has one bounded queue for what other tasks send it
+//! ([`SocketIoBuilder::max_buffered`]): an emit past it is refused with
+//! [`EmitError::BufferFull`] (the sender decides: drop, retry, or
+//! disconnect the slow client); a volatile emit is dropped instead, and also
+//! whenever the client cannot take it at once.
+
+mod ack;
+mod connection;
+mod emit;
+mod error;
+mod handler;
+mod handshake;
+mod namespace;
+mod outbound;
+mod rooms;
+mod socket;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use socketio_parser::Namespace;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+
+pub use ack::AckSender;
+pub use emit::{BroadcastOperator, SocketEmitter};
+pub use error::{AckError, ConnectError, EmitError};
+pub use handler::{
+    Args, Bin, ConnectHandler, Data, DisconnectHandler, EventContext, EventHandler, EventName,
+    FromEvent, Middleware, TryData,
+};
+pub use handshake::Handshake;
+pub use namespace::NamespaceRef;
+pub use rooms::Room;
+pub use socket::SocketRef;
+pub use socketio_core::{DisconnectReason, SocketId};
+pub use socketio_parser::{Binary, RawArgs};
+
+use crate::engine::EngineCore;
+use connection::SioFactory;
+use namespace::Registry;
+
+/// Bounds of each connection's outbound queue.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub(crate) max_backlog: usize,
+    pub(crate) max_backlog_bytes: usize,
+}
+
+/// What all connections of a Socket.IO server share.
+pub(crate) struct ServerInner {
+    pub(crate) registry: Registry,
+    pub(crate) core: socketio_core::Config,
+    pub(crate) limits: Limits,
+}
+
+/// A Socket.IO server: its namespaces and the engine that carries them.
+/// Cheap to clone; mount it on a [`Server`](crate::Server).
+pub struct SocketIo<Io = TcpStream> {
+    inner: Arc<ServerInner>,
+    engine: Arc<EngineCore<SioFactory, Io>>,
+}
+
+impl<Io> Clone for SocketIo<Io> {
+    fn clone(&self) -> Self {
+        SocketIo {
+            inner: self.inner.clone(),
+            engine: self.engine.clone(),
+        }
+    }
+}
+
+impl<Io> std::fmt::Debug for SocketIo<Io> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SocketIo")
+            .field("engine", &self.engine)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SocketIo<TcpStream> {
+    /// A builder with the reference server's defaults (path `/socket.io/`).
+    pub fn builder() -> SocketIoBuilder {
+        SocketIoBuilder::default()
+    }
+}
+
+impl<Io> SocketIo<Io>
+where
+    Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    /// The static namespace `name`, created if needed (`/` always exists).
+    ///
+    /// # Panics
+    /// If `name` is not a valid namespace (it must start with `/` and hold no
+    /// `,`): a programming error, as with a bad route in a web framework.
+    pub fn of(&self, name: &str) -> NamespaceRef {
+        let name =
+            Namespace::new(name).unwrap_or_else(|e| panic!("invalid namespace {name:?}: {e}"));
+        NamespaceRef::from_static(self.inner.registry.of(name))
+    }
+
+    /// A dynamic namespace: every name `matches` accepts gets a namespace of
+    /// its own, sharing this one's middleware and connect handler. Static
+    /// namespaces are tried first.
+    pub fn of_dynamic(
+        &self,
+        matches: impl Fn(&str) -> bool + Send + Sync + 'static,
+    ) -> NamespaceRef {
+        NamespaceRef::from_dynamic(self.inner.registry.of_dynamic(Box::new(matches)))
+    }
+
+    /// Emits to every socket of the main namespace `/`.
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
+        self.of("/").emit(event, data)
+    }
+
+    /// The sockets of `/` in `room`.
+    pub fn to(&self, room: impl Into<Room>) -> BroadcastOperator {
+        self.of("/").to(room)
+    }
+
+    /// The sockets of `/` not in `room`.
+    pub fn except(&self, room: impl Into<Room>) -> BroadcastOperator {
+        self.of("/").except(room)
+    }
+
+    /// The sockets of `/`.
+    pub fn sockets(&self) -> Vec<SocketRef> {
+        self.of("/").sockets()
+    }
+
+    /// How many Engine.IO connections are open.
+    pub fn connections(&self) -> usize {
+        self.engine.open_sessions()
+    }
+
+    /// Closes every connection (sockets get `server shutting down`, clients
+    /// reconnect). [`ShutdownHandle::shutdown`](crate::ShutdownHandle) also
+    /// stops accepting.
+    pub async fn close(&self) {
+        self.engine.shutdown_sessions().await;
+    }
+}
+
+impl<Io> crate::server::IntoMount<Io> for SocketIo<Io>
+where
+    Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    fn into_mount(self) -> Arc<dyn crate::server::Mount<Io>> {
+        Arc::new(self.engine)
+    }
+}
+
+/// Settings of a [`SocketIo`] server.
+#[derive(Debug)]
+pub struct SocketIoBuilder {
+    engine: engineio::Config,
+    core: socketio_core::Config,
+}
+
+impl Default for SocketIoBuilder {
+    fn default() -> Self {
+        SocketIoBuilder {
+            engine: engineio::Config {
+                path: "/socket.io/".to_owned(),
+                ..engineio::Config::default()
+            },
+            core: socketio_core::Config::default(),
+        }
+    }
+}
+
+impl SocketIoBuilder {
+    /// The path prefix (default `/socket.io/`).
+    #[must_use]
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.engine.path = path.into();
+        self
+    }
+
+    /// Time between heartbeats (default 25 s).
+    #[must_use]
+    pub fn ping_interval(mut self, interval: Duration) -> Self {
+        self.engine.ping_interval = interval;
+        self
+    }
+
+    /// How long a pong may take (default 20 s).
+    #[must_use]
+    pub fn ping_timeout(mut self, timeout: Duration) -> Self {
+        self.engine.ping_timeout = timeout;
+        self
+    }
+
+    /// How long an upgrade to WebSocket may take (default 10 s).
+    #[must_use]
+    pub fn upgrade_timeout(mut self, timeout: Duration) -> Self {
+        self.engine.upgrade_timeout = timeout;
+        self
+    }
+
+    /// Largest message and POST body in bytes (default 1 000 000).
+    #[must_use]
+    pub fn max_payload(mut self, bytes: usize) -> Self {
+        self.engine.max_payload = bytes;
+        self
+    }
+
+    /// How long a new connection may take to join a namespace (default 45 s).
+    #[must_use]
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.core.connect_timeout = timeout;
+        self
+    }
+
+    /// CORS for browser pages from other origins.
+    #[must_use]
+    pub fn cors(mut self, cors: engineio::Cors) -> Self {
+        self.engine.cors = Some(cors);
+        self
+    }
+
+    /// Which transports are allowed, and whether polling may upgrade.
+    #[must_use]
+    pub fn transports(mut self, transports: engineio::Transports, allow_upgrades: bool) -> Self {
+        self.engine.transports = transports;
+        self.engine.allow_upgrades = allow_upgrades;
+        self
+    }
+
+    /// Most messages and bytes buffered per connection (default 1024 / 8 MiB).
+    #[must_use]
+    pub fn max_buffered(mut self, messages: usize, bytes: usize) -> Self {
+        self.engine.outbox = engineio::OutboxLimits {
+            max_packets: messages,
+            max_bytes: bytes,
+        };
+        self
+    }
+
+    /// The whole Engine.IO configuration (the path and limits above included).
+    #[must_use]
+    pub fn engine_config(mut self, config: engineio::Config) -> Self {
+        self.engine = config;
+        self
+    }
+
+    /// Builds the server.
+    pub fn build(self) -> SocketIo<TcpStream> {
+        self.build_for()
+    }
+
+    /// Builds the server for connections of another stream type.
+    pub fn build_for<Io>(self) -> SocketIo<Io>
+    where
+        Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let mut core = self.core;
+        // A packet is at most a text frame plus its attachments, each within max_payload.
+        let parts = 1 + core.decoder.max_attachments;
+        core.decoder = core
+            .decoder
+            .with_max_packet_size(self.engine.max_payload.saturating_mul(parts));
+        let limits = Limits {
+            max_backlog: self.engine.outbox.max_packets,
+            max_backlog_bytes: self.engine.outbox.max_bytes,
+        };
+        let inner = Arc::new(ServerInner {
+            registry: Registry::default(),
+            core,
+            limits,
+        });
+        inner.registry.of(Namespace::main());
+        let engine = Arc::new(EngineCore::new(
+            self.engine,
+            SioFactory {
+                server: inner.clone(),
+            },
+        ));
+        SocketIo { inner, engine }
+    }
+}

@@ -1,0 +1,290 @@
+//! Namespaces: static ones by name, dynamic ones by a predicate on the name.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use serde::Serialize;
+use socketio_parser::Namespace;
+
+use super::emit::BroadcastOperator;
+use super::error::EmitError;
+use super::handler::{ConnectHandler, Middleware};
+use super::rooms::{Members, Room};
+use super::socket::SocketRef;
+
+/// What runs when a socket asks to join: middleware in order, then the connect handler.
+#[derive(Default)]
+pub(crate) struct Handlers {
+    pub(crate) on_connection: Option<Arc<dyn ConnectHandler>>,
+    pub(crate) middleware: Vec<Arc<dyn Middleware>>,
+}
+
+/// Handlers shared by a dynamic namespace and its children; replaced whole
+/// (copy on write), so a connecting socket reads them without holding a lock.
+type SharedHandlers = Arc<RwLock<Arc<Handlers>>>;
+
+pub(crate) struct NamespaceInner {
+    pub(crate) name: Namespace,
+    handlers: SharedHandlers,
+    members: RwLock<Members>,
+    /// The dynamic namespace this one was made for, if any.
+    parent: Option<Arc<DynamicNamespace>>,
+}
+
+impl std::fmt::Debug for NamespaceInner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Namespace")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl NamespaceInner {
+    fn new(
+        name: Namespace,
+        handlers: SharedHandlers,
+        parent: Option<Arc<DynamicNamespace>>,
+    ) -> Arc<Self> {
+        Arc::new(NamespaceInner {
+            name,
+            handlers,
+            members: RwLock::new(Members::default()),
+            parent,
+        })
+    }
+
+    pub(crate) fn handlers(&self) -> Arc<Handlers> {
+        read(&self.handlers).clone()
+    }
+
+    pub(crate) fn members(&self) -> RwLockReadGuard<'_, Members> {
+        read(&self.members)
+    }
+
+    pub(crate) fn members_mut(&self) -> RwLockWriteGuard<'_, Members> {
+        self.members.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A socket left: a dynamic namespace left empty is forgotten (so clients
+    /// naming ever new namespaces cannot grow the server without bound).
+    pub(crate) fn remove_member(self: &Arc<Self>, socket: &SocketRef) {
+        let now_empty = {
+            let mut members = self.members_mut();
+            members.remove(socket.id());
+            members.len() == 0
+        };
+        if now_empty {
+            if let Some(parent) = &self.parent {
+                let mut children = parent.children.write().unwrap_or_else(|p| p.into_inner());
+                if children
+                    .get(self.name.as_str())
+                    .is_some_and(|c| Arc::ptr_eq(c, self) && c.members().len() == 0)
+                {
+                    children.remove(self.name.as_str());
+                }
+            }
+        }
+    }
+}
+
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|p| p.into_inner())
+}
+
+fn update(handlers: &SharedHandlers, change: impl FnOnce(&mut Handlers)) {
+    let mut guard = handlers.write().unwrap_or_else(|p| p.into_inner());
+    let mut next = Handlers {
+        on_connection: guard.on_connection.clone(),
+        middleware: guard.middleware.clone(),
+    };
+    change(&mut next);
+    *guard = Arc::new(next);
+}
+
+/// Namespaces made on demand for names a predicate accepts.
+pub(crate) struct DynamicNamespace {
+    matcher: Box<dyn Fn(&str) -> bool + Send + Sync>,
+    handlers: SharedHandlers,
+    children: RwLock<HashMap<String, Arc<NamespaceInner>>>,
+}
+
+/// All namespaces of a server.
+#[derive(Default)]
+pub(crate) struct Registry {
+    statics: RwLock<HashMap<String, Arc<NamespaceInner>>>,
+    dynamics: RwLock<Vec<Arc<DynamicNamespace>>>,
+}
+
+impl Registry {
+    /// The static namespace `name`, created if needed.
+    pub(crate) fn of(&self, name: Namespace) -> Arc<NamespaceInner> {
+        if let Some(ns) = read(&self.statics).get(name.as_str()) {
+            return ns.clone();
+        }
+        let mut statics = self.statics.write().unwrap_or_else(|p| p.into_inner());
+        statics
+            .entry(name.as_str().to_owned())
+            .or_insert_with(|| NamespaceInner::new(name, SharedHandlers::default(), None))
+            .clone()
+    }
+
+    /// A dynamic namespace for every name `matcher` accepts.
+    pub(crate) fn of_dynamic(
+        &self,
+        matcher: Box<dyn Fn(&str) -> bool + Send + Sync>,
+    ) -> Arc<DynamicNamespace> {
+        let dynamic = Arc::new(DynamicNamespace {
+            matcher,
+            handlers: SharedHandlers::default(),
+            children: RwLock::new(HashMap::new()),
+        });
+        self.dynamics
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(dynamic.clone());
+        dynamic
+    }
+
+    /// The namespace a CONNECT for `name` joins: a static one, or a child of
+    /// the first dynamic namespace whose predicate accepts the name.
+    pub(crate) fn resolve(&self, name: &Namespace) -> Option<Arc<NamespaceInner>> {
+        if let Some(ns) = read(&self.statics).get(name.as_str()) {
+            return Some(ns.clone());
+        }
+        let dynamic = read(&self.dynamics)
+            .iter()
+            .find(|d| (d.matcher)(name.as_str()))
+            .cloned()?;
+        let mut children = dynamic.children.write().unwrap_or_else(|p| p.into_inner());
+        let child = children.entry(name.as_str().to_owned()).or_insert_with(|| {
+            NamespaceInner::new(
+                name.clone(),
+                dynamic.handlers.clone(),
+                Some(dynamic.clone()),
+            )
+        });
+        Some(child.clone())
+    }
+}
+
+/// A namespace of the server (static, or dynamic with its children): set its
+/// middleware and connect handler, and emit to its sockets.
+#[derive(Clone)]
+pub struct NamespaceRef {
+    target: Target,
+}
+
+#[derive(Clone)]
+enum Target {
+    Static(Arc<NamespaceInner>),
+    Dynamic(Arc<DynamicNamespace>),
+}
+
+impl std::fmt::Debug for NamespaceRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.target {
+            Target::Static(ns) => f.debug_tuple("NamespaceRef").field(&ns.name).finish(),
+            Target::Dynamic(_) => f.write_str("NamespaceRef(dynamic)"),
+        }
+    }
+}
+
+impl NamespaceRef {
+    pub(crate) fn from_static(ns: Arc<NamespaceInner>) -> Self {
+        NamespaceRef {
+            target: Target::Static(ns),
+        }
+    }
+
+    pub(crate) fn from_dynamic(dynamic: Arc<DynamicNamespace>) -> Self {
+        NamespaceRef {
+            target: Target::Dynamic(dynamic),
+        }
+    }
+
+    fn handlers(&self) -> &SharedHandlers {
+        match &self.target {
+            Target::Static(ns) => &ns.handlers,
+            Target::Dynamic(d) => &d.handlers,
+        }
+    }
+
+    /// Runs `handler` for each socket that joins (after the middleware let it
+    /// in); the place to register the socket's event handlers.
+    pub fn on_connection(&self, handler: impl ConnectHandler) -> &Self {
+        let handler: Arc<dyn ConnectHandler> = Arc::new(handler);
+        update(self.handlers(), |h| h.on_connection = Some(handler));
+        self
+    }
+
+    /// Adds connect middleware: runs in order before the connect handler and
+    /// may refuse the socket (the client gets `connect_error`).
+    pub fn use_middleware(&self, middleware: impl Middleware) -> &Self {
+        let middleware: Arc<dyn Middleware> = Arc::new(middleware);
+        update(self.handlers(), |h| h.middleware.push(middleware));
+        self
+    }
+
+    /// The namespaces this reference stands for (a dynamic one: its current children).
+    fn namespaces(&self) -> Vec<Arc<NamespaceInner>> {
+        match &self.target {
+            Target::Static(ns) => vec![ns.clone()],
+            Target::Dynamic(d) => read(&d.children).values().cloned().collect(),
+        }
+    }
+
+    /// Emits to every socket of the namespace (of each child, for a dynamic one).
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
+        for ns in self.namespaces() {
+            BroadcastOperator::new(ns).emit(event, data)?;
+        }
+        Ok(())
+    }
+
+    /// The sockets in `room`. For a dynamic namespace, use [`NamespaceRef::children`].
+    pub fn to(&self, room: impl Into<Room>) -> BroadcastOperator {
+        self.broadcast().to(room)
+    }
+
+    /// Every socket of the namespace except those in `room`.
+    pub fn except(&self, room: impl Into<Room>) -> BroadcastOperator {
+        self.broadcast().except(room)
+    }
+
+    /// Every socket of the namespace, for an emit with options.
+    pub fn broadcast(&self) -> BroadcastOperator {
+        match &self.target {
+            Target::Static(ns) => BroadcastOperator::new(ns.clone()),
+            // A dynamic namespace has no sockets of its own: an empty selection.
+            Target::Dynamic(_) => BroadcastOperator::new(NamespaceInner::new(
+                Namespace::main(),
+                SharedHandlers::default(),
+                None,
+            )),
+        }
+    }
+
+    /// The namespaces a dynamic namespace made so far (a static one: itself).
+    pub fn children(&self) -> Vec<NamespaceRef> {
+        self.namespaces()
+            .into_iter()
+            .map(NamespaceRef::from_static)
+            .collect()
+    }
+
+    /// The namespace's name (`None` for a dynamic namespace).
+    pub fn name(&self) -> Option<&str> {
+        match &self.target {
+            Target::Static(ns) => Some(ns.name.as_str()),
+            Target::Dynamic(_) => None,
+        }
+    }
+
+    /// The sockets connected to the namespace.
+    pub fn sockets(&self) -> Vec<SocketRef> {
+        self.namespaces()
+            .iter()
+            .flat_map(|ns| BroadcastOperator::new(ns.clone()).sockets())
+            .collect()
+    }
+}

@@ -1,0 +1,220 @@
+//! The queue through which any task reaches one connection's session task.
+//!
+//! Emits, broadcasts, acks and disconnects are queued here and the session
+//! task is woken; it applies them in order on its next turn. The queue is
+//! bounded: it counts the messages waiting here plus those the Engine.IO
+//! session still buffers (a polling client that has not polled yet), and an
+//! emit past [`Limits::max_backlog`](super::Limits) is refused with
+//! [`EmitError::BufferFull`]. Volatile emits are dropped instead of refused,
+//! and are also dropped whenever the transport cannot take them at once.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use socketio_core::DisconnectReason;
+use socketio_parser::{Namespace, Packet};
+use tokio::sync::{oneshot, Notify};
+
+use super::error::{AckError, EmitError};
+
+/// An encoded packet: its text frame (no Engine.IO prefix) and attachments.
+/// A broadcast builds one and every recipient shares it.
+#[derive(Debug)]
+pub(crate) struct Frame {
+    pub(crate) text: Bytes,
+    pub(crate) attachments: Vec<Bytes>,
+}
+
+/// The answer to an emit with ack: the ACK packet, or why there is none.
+pub(crate) type AckReply = oneshot::Sender<Result<Packet, AckError>>;
+
+/// Work for a session task.
+#[derive(Debug)]
+pub(crate) enum Command {
+    /// Send an encoded EVENT or ACK to the socket in `namespace`.
+    Send {
+        namespace: Namespace,
+        frame: Arc<Frame>,
+    },
+    /// Send an event that waits for an ack: the session task gives it an id.
+    EmitWithAck {
+        packet: Packet,
+        timeout: Option<Duration>,
+        reply: AckReply,
+    },
+    /// Make the socket in `namespace` leave it.
+    Disconnect { namespace: Namespace },
+    /// End the whole connection.
+    Close { reason: DisconnectReason },
+}
+
+impl Command {
+    fn bytes(&self) -> usize {
+        match self {
+            Command::Send { frame, .. } => {
+                frame.text.len() + frame.attachments.iter().map(Bytes::len).sum::<usize>()
+            }
+            Command::EmitWithAck { packet, .. } => packet.payload().map_or(0, Bytes::len),
+            _ => 0,
+        }
+    }
+}
+
+/// One connection's inbound queue of commands.
+#[derive(Debug)]
+pub(crate) struct Outbound {
+    queue: Mutex<VecDeque<Command>>,
+    signal: Arc<Notify>,
+    /// Messages waiting here or in the engine's buffer.
+    backlog: AtomicUsize,
+    /// Bytes waiting here or in the engine's buffer.
+    backlog_bytes: AtomicUsize,
+    /// Whether the transport can take a message at once (for volatile emits).
+    writable: AtomicBool,
+    closed: AtomicBool,
+    max_backlog: usize,
+    max_backlog_bytes: usize,
+}
+
+impl Outbound {
+    pub(crate) fn new(signal: Arc<Notify>, max_backlog: usize, max_backlog_bytes: usize) -> Self {
+        Outbound {
+            queue: Mutex::new(VecDeque::new()),
+            signal,
+            backlog: AtomicUsize::new(0),
+            backlog_bytes: AtomicUsize::new(0),
+            writable: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+            max_backlog,
+            max_backlog_bytes,
+        }
+    }
+
+    /// Queues a message-carrying command under the bound; volatile ones are
+    /// dropped (`Ok`) when they could not go out at once.
+    pub(crate) fn push_message(&self, command: Command, volatile: bool) -> Result<(), EmitError> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(EmitError::Disconnected);
+        }
+        if volatile && !self.writable.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let bytes = command.bytes();
+        let full = self.backlog.load(Ordering::Acquire) >= self.max_backlog
+            || self.backlog_bytes.load(Ordering::Acquire) + bytes > self.max_backlog_bytes;
+        if full {
+            return if volatile {
+                Ok(())
+            } else {
+                Err(EmitError::BufferFull)
+            };
+        }
+        self.backlog.fetch_add(1, Ordering::AcqRel);
+        self.backlog_bytes.fetch_add(bytes, Ordering::AcqRel);
+        self.push(command);
+        Ok(())
+    }
+
+    /// Queues a control command (disconnect, close): never refused.
+    pub(crate) fn push_control(&self, command: Command) {
+        if !self.closed.load(Ordering::Acquire) {
+            self.push(command);
+        }
+    }
+
+    fn push(&self, command: Command) {
+        self.queue
+            .lock()
+            .expect("the queue lock is never held across a panic")
+            .push_back(command);
+        self.signal.notify_one();
+    }
+
+    /// Takes every queued command (session task only).
+    pub(crate) fn drain(&self) -> VecDeque<Command> {
+        std::mem::take(
+            &mut *self
+                .queue
+                .lock()
+                .expect("the queue lock is never held across a panic"),
+        )
+    }
+
+    /// Publishes what the engine still buffers and whether it can send at
+    /// once (session task only, after each turn).
+    pub(crate) fn publish(&self, engine_messages: usize, engine_bytes: usize, writable: bool) {
+        self.backlog.store(engine_messages, Ordering::Release);
+        self.backlog_bytes.store(engine_bytes, Ordering::Release);
+        self.writable.store(writable, Ordering::Release);
+    }
+
+    /// Marks the connection gone: later pushes fail. Returns what was left.
+    pub(crate) fn close(&self) -> VecDeque<Command> {
+        self.closed.store(true, Ordering::Release);
+        self.writable.store(false, Ordering::Release);
+        self.drain()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn send(text: &'static str) -> Command {
+        Command::Send {
+            namespace: Namespace::main(),
+            frame: Arc::new(Frame {
+                text: Bytes::from_static(text.as_bytes()),
+                attachments: Vec::new(),
+            }),
+        }
+    }
+
+    #[test]
+    fn refuses_past_the_bound_and_drops_volatile() {
+        let out = Outbound::new(Arc::new(Notify::new()), 2, 1000);
+        out.publish(0, 0, true);
+        out.push_message(send("a"), false).unwrap();
+        out.push_message(send("b"), false).unwrap();
+        assert!(matches!(
+            out.push_message(send("c"), false),
+            Err(EmitError::BufferFull)
+        ));
+        out.push_message(send("v"), true).unwrap();
+        assert_eq!(out.drain().len(), 2);
+        out.publish(0, 0, false);
+        out.push_message(send("v"), true).unwrap();
+        assert!(
+            out.drain().is_empty(),
+            "volatile dropped while not writable"
+        );
+    }
+
+    #[test]
+    fn a_closed_queue_refuses() {
+        let out = Outbound::new(Arc::new(Notify::new()), 10, 1000);
+        out.push_message(send("a"), false).unwrap();
+        assert_eq!(out.close().len(), 1);
+        assert!(matches!(
+            out.push_message(send("b"), false),
+            Err(EmitError::Disconnected)
+        ));
+        out.push_control(Command::Disconnect {
+            namespace: Namespace::main(),
+        });
+        assert!(out.drain().is_empty());
+    }
+
+    #[test]
+    fn the_byte_bound_counts_the_frame() {
+        let out = Outbound::new(Arc::new(Notify::new()), 10, 3);
+        out.push_message(send("ab"), false).unwrap();
+        assert!(matches!(
+            out.push_message(send("cd"), false),
+            Err(EmitError::BufferFull)
+        ));
+    }
+}

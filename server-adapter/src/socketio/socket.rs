@@ -1,0 +1,259 @@
+//! A socket: one client in one namespace.
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use socketio_core::{DisconnectReason, SocketId};
+use socketio_parser::{Namespace, RawArgs};
+
+use super::emit::{BroadcastOperator, SocketEmitter};
+use super::error::{AckError, EmitError};
+use super::handler::{DisconnectHandler, Erased, ErasedEventHandler, EventHandler};
+use super::handshake::Handshake;
+use super::namespace::NamespaceInner;
+use super::outbound::{Command, Outbound};
+use super::rooms::Room;
+
+/// The handlers a socket registered.
+#[derive(Default)]
+pub(crate) struct SocketHandlers {
+    pub(crate) events: HashMap<String, Arc<dyn ErasedEventHandler>>,
+    pub(crate) any: Option<Arc<dyn ErasedEventHandler>>,
+    pub(crate) disconnect: Vec<Arc<dyn DisconnectHandler>>,
+}
+
+pub(crate) struct SocketInner {
+    pub(crate) id: SocketId,
+    pub(crate) ns: Arc<NamespaceInner>,
+    pub(crate) outbound: Arc<Outbound>,
+    pub(crate) handshake: Handshake,
+    pub(crate) handlers: Mutex<SocketHandlers>,
+    extensions: Mutex<HashMap<TypeId, Box<dyn Any + Send + Sync>>>,
+    pub(crate) connected: AtomicBool,
+}
+
+/// A handle on a socket: one client in one namespace. Cheap to clone; every
+/// handler gets one.
+#[derive(Clone)]
+pub struct SocketRef(pub(crate) Arc<SocketInner>);
+
+impl std::fmt::Debug for SocketRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SocketRef")
+            .field("id", &self.0.id)
+            .field("namespace", &self.0.ns.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SocketRef {
+    pub(crate) fn new(
+        id: SocketId,
+        ns: Arc<NamespaceInner>,
+        outbound: Arc<Outbound>,
+        handshake: Handshake,
+    ) -> Self {
+        SocketRef(Arc::new(SocketInner {
+            id,
+            ns,
+            outbound,
+            handshake,
+            handlers: Mutex::new(SocketHandlers::default()),
+            extensions: Mutex::new(HashMap::new()),
+            connected: AtomicBool::new(false),
+        }))
+    }
+
+    /// The socket's id: public, unrelated to the Engine.IO session id.
+    pub fn id(&self) -> SocketId {
+        self.0.id
+    }
+
+    /// The namespace's name.
+    pub fn namespace(&self) -> &str {
+        self.0.ns.name.as_str()
+    }
+
+    pub(crate) fn namespace_name(&self) -> &Namespace {
+        &self.0.ns.name
+    }
+
+    /// How the client connected: headers, query, address, and the `auth`
+    /// payload of its CONNECT.
+    pub fn handshake(&self) -> &Handshake {
+        &self.0.handshake
+    }
+
+    /// Whether the socket is connected (middleware passed, not yet disconnected).
+    pub fn connected(&self) -> bool {
+        self.0.connected.load(Ordering::Acquire)
+    }
+
+    // ----- handlers -----------------------------------------------------------------
+
+    /// Handles the event `event` with `handler` (replacing any earlier one).
+    /// See [the handler module](super::handler) for what a handler may take.
+    /// Events of one socket are handled one after the other, in order.
+    pub fn on<T: 'static>(&self, event: impl Into<String>, handler: impl EventHandler<T>) {
+        let handler: Arc<dyn ErasedEventHandler> = Arc::new(Erased(handler, PhantomData));
+        self.handlers().events.insert(event.into(), handler);
+    }
+
+    /// A catch-all: runs for every event, before the event's own handler (as
+    /// `socket.onAny` in the reference server). Take [`EventName`](super::EventName) to
+    /// know which event it is.
+    pub fn on_any<T: 'static>(&self, handler: impl EventHandler<T>) {
+        let handler: Arc<dyn ErasedEventHandler> = Arc::new(Erased(handler, PhantomData));
+        self.handlers().any = Some(handler);
+    }
+
+    /// Runs `handler` when the socket leaves its namespace, with the reason.
+    pub fn on_disconnect(&self, handler: impl DisconnectHandler) {
+        self.handlers().disconnect.push(Arc::new(handler));
+    }
+
+    fn handlers(&self) -> std::sync::MutexGuard<'_, SocketHandlers> {
+        self.0
+            .handlers
+            .lock()
+            .expect("handler registration never panics while locked")
+    }
+
+    // ----- emitting -----------------------------------------------------------------
+
+    /// Emits `event` to this socket. `data` is one argument, or several as a
+    /// tuple (`&("a", 1)`), or none (`&()`); binary travels as
+    /// [`Binary`](socketio_parser::Binary) values.
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
+        self.emitter().emit(event, data)
+    }
+
+    /// Emits arguments received elsewhere without parsing them (see [`RawArgs`]).
+    pub fn emit_raw(&self, event: &str, args: &RawArgs) -> Result<(), EmitError> {
+        self.emitter().emit_raw(event, args)
+    }
+
+    /// Emits `event` and waits for the client's acknowledgement, deserialized
+    /// into `R` (the ack's arguments as a sequence: a tuple, a `Vec`...). Set
+    /// a timeout with [`timeout`](SocketRef::timeout).
+    pub async fn emit_with_ack<T: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> Result<R, AckError> {
+        self.emitter().emit_with_ack(event, data).await
+    }
+
+    /// This socket, with a timeout for acknowledgements.
+    pub fn timeout(&self, timeout: std::time::Duration) -> SocketEmitter {
+        self.emitter().timeout(timeout)
+    }
+
+    /// This socket, for an emit that is dropped rather than queued when the
+    /// client cannot take it at once.
+    pub fn volatile(&self) -> SocketEmitter {
+        self.emitter().volatile()
+    }
+
+    /// Everyone in `room`, except this socket.
+    pub fn to(&self, room: impl Into<Room>) -> BroadcastOperator {
+        self.broadcast().to(room)
+    }
+
+    /// Everyone in the namespace, except this socket.
+    pub fn broadcast(&self) -> BroadcastOperator {
+        BroadcastOperator::new(self.0.ns.clone()).except_socket(self.0.id)
+    }
+
+    fn emitter(&self) -> SocketEmitter {
+        SocketEmitter::new(self.clone())
+    }
+
+    /// Queues a message for this socket (the emit path's last step).
+    pub(crate) fn push(&self, command: Command, volatile: bool) -> Result<(), EmitError> {
+        if !self.connected() {
+            return Err(EmitError::Disconnected);
+        }
+        self.0.outbound.push_message(command, volatile)
+    }
+
+    // ----- rooms --------------------------------------------------------------------
+
+    /// Joins `room`.
+    pub fn join(&self, room: impl Into<Room>) {
+        self.0.ns.members_mut().join(self.0.id, &room.into());
+    }
+
+    /// Leaves `room`.
+    pub fn leave(&self, room: &str) {
+        self.0.ns.members_mut().leave(self.0.id, room);
+    }
+
+    /// The rooms this socket is in, its own id first.
+    pub fn rooms(&self) -> Vec<Room> {
+        self.0.ns.members().rooms_of(self.0.id)
+    }
+
+    // ----- leaving ------------------------------------------------------------------
+
+    /// Makes the socket leave its namespace (the client gets a DISCONNECT and
+    /// does not reconnect by itself); its connection stays for other namespaces.
+    pub fn disconnect(&self) {
+        self.0.outbound.push_control(Command::Disconnect {
+            namespace: self.0.ns.name.clone(),
+        });
+    }
+
+    /// Closes the whole connection: every socket of this client, in every
+    /// namespace, disconnects (reason `server namespace disconnect`).
+    pub fn close_connection(&self) {
+        self.0.outbound.push_control(Command::Close {
+            reason: DisconnectReason::ServerNamespaceDisconnect,
+        });
+    }
+
+    // ----- data ---------------------------------------------------------------------
+
+    /// Stores a value of type `T` on the socket (replacing the previous one):
+    /// per-socket typed data, e.g. the user a middleware authenticated.
+    pub fn insert_data<T: Send + Sync + 'static>(&self, value: T) {
+        self.0
+            .extensions
+            .lock()
+            .expect("never poisoned")
+            .insert(TypeId::of::<T>(), Box::new(value));
+    }
+
+    /// A clone of the stored value of type `T`, if any.
+    pub fn data<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
+        self.0
+            .extensions
+            .lock()
+            .expect("never poisoned")
+            .get(&TypeId::of::<T>())
+            .and_then(|v| v.downcast_ref::<T>())
+            .cloned()
+    }
+
+    /// Removes and returns the stored value of type `T`.
+    pub fn remove_data<T: Send + Sync + 'static>(&self) -> Option<T> {
+        self.0
+            .extensions
+            .lock()
+            .expect("never poisoned")
+            .remove(&TypeId::of::<T>())
+            .and_then(|v| v.downcast::<T>().ok())
+            .map(|b| *b)
+    }
+}
+
+impl PartialEq for SocketRef {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
