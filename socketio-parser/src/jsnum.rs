@@ -2,27 +2,31 @@
 //!
 //! JavaScript has one number type, and `Number.prototype.toString` lays out the shortest
 //! round-trip digits in one of four shapes (ECMA-262 `Number::toString`): `100`, `1.5`,
-//! `0.000001`, `1e+21` / `1.5e-7`. serde_json writes floats in Rust's own way (`1.0`, `1e21`),
-//! so the encoder routes floats through here to be byte-identical with the reference encoder.
-//! Rust's `{:e}` formatting yields the shortest round-trip digits, like JavaScript's.
+//! `0.000001`, `1e+21` / `1.5e-7`. serde_json writes floats in its own layout (`1.0`, `1e21`),
+//! so the encoder takes serde_json's shortest digits and lays them out again.
 
-use std::fmt::Write as _;
 use std::io;
 
-/// A fixed buffer for one formatted float (at most 24 bytes for an `f64`).
+use serde_json::ser::{CompactFormatter, Formatter};
+
+/// A fixed buffer for one formatted float (serde_json writes at most 24 bytes).
 struct Digits {
-    buf: [u8; 40],
+    buf: [u8; 32],
     len: usize,
 }
 
-impl std::fmt::Write for Digits {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+impl io::Write for Digits {
+    fn write(&mut self, s: &[u8]) -> io::Result<usize> {
         let end = self.len + s.len();
         self.buf
             .get_mut(self.len..end)
-            .ok_or(std::fmt::Error)?
-            .copy_from_slice(s.as_bytes());
+            .ok_or_else(|| io::Error::other("a float takes at most 24 bytes"))?
+            .copy_from_slice(s);
         self.len = end;
+        Ok(s.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
 }
@@ -33,10 +37,10 @@ pub(crate) fn write_f64<W: ?Sized + io::Write>(out: &mut W, value: f64) -> io::R
         return out.write_all(b"null");
     }
     let mut d = Digits {
-        buf: [0; 40],
+        buf: [0; 32],
         len: 0,
     };
-    write!(d, "{:e}", value.abs()).map_err(|_| io::Error::other("float formatting overflowed"))?;
+    CompactFormatter.write_f64(&mut d, value.abs())?;
     lay_out(
         out,
         value.is_sign_negative() && value != 0.0,
@@ -51,10 +55,10 @@ pub(crate) fn write_f32<W: ?Sized + io::Write>(out: &mut W, value: f32) -> io::R
         return out.write_all(b"null");
     }
     let mut d = Digits {
-        buf: [0; 40],
+        buf: [0; 32],
         len: 0,
     };
-    write!(d, "{:e}", value.abs()).map_err(|_| io::Error::other("float formatting overflowed"))?;
+    CompactFormatter.write_f32(&mut d, value.abs())?;
     lay_out(
         out,
         value.is_sign_negative() && value != 0.0,
@@ -62,32 +66,48 @@ pub(crate) fn write_f32<W: ?Sized + io::Write>(out: &mut W, value: f32) -> io::R
     )
 }
 
-/// `sci` is Rust's `{:e}` of a non-negative finite number: `D[.DDD]e[-]X`.
-fn lay_out<W: ?Sized + io::Write>(out: &mut W, negative: bool, sci: &[u8]) -> io::Result<()> {
-    let e_at = sci.iter().position(|&b| b == b'e').unwrap_or(sci.len());
-    let (mantissa, exp) = sci.split_at(e_at);
+/// `text` is a non-negative finite number in decimal (`123.45`) or scientific (`1.5e-7`)
+/// notation, with the shortest round-trip digits.
+fn lay_out<W: ?Sized + io::Write>(out: &mut W, negative: bool, text: &[u8]) -> io::Result<()> {
+    let e_at = text
+        .iter()
+        .position(|&b| b == b'e' || b == b'E')
+        .unwrap_or(text.len());
+    let (mantissa, exp) = text.split_at(e_at);
     let exp: i32 = std::str::from_utf8(exp.get(1..).unwrap_or(b"0"))
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let mut digits = [0u8; 24];
+    // All the digits, and how many of them stand before the decimal point.
+    let mut digits = [0u8; 32];
     let mut k = 0;
-    for &b in mantissa.iter().filter(|b| b.is_ascii_digit()) {
-        if k < digits.len() {
+    let mut point = None;
+    for &b in mantissa {
+        if b == b'.' {
+            point = Some(k);
+        } else if b.is_ascii_digit() && k < digits.len() {
             digits[k] = b;
             k += 1;
         }
     }
-    let digits = &digits[..k];
-    if digits == b"0" {
+    let mut point = point.unwrap_or(k) as i32;
+    let mut digits = &digits[..k];
+    while let [b'0', rest @ ..] = digits {
+        digits = rest;
+        point -= 1;
+    }
+    while let [rest @ .., b'0'] = digits {
+        digits = rest;
+    }
+    if digits.is_empty() {
         return out.write_all(b"0");
     }
     if negative {
         out.write_all(b"-")?;
     }
     // value = 0.d1d2...dk * 10^n
-    let n = exp + 1;
-    let k = k as i32;
+    let n = point + exp;
+    let k = digits.len() as i32;
     if k <= n && n <= 21 {
         out.write_all(digits)?;
         for _ in 0..(n - k) {
@@ -160,6 +180,22 @@ mod tests {
         ];
         for &(v, expected) in cases {
             assert_eq!(js(v), expected, "{v:e}");
+        }
+    }
+
+    #[test]
+    fn lays_out_any_notation() {
+        for (text, expected) in [
+            (&b"100.0"[..], "100"),
+            (b"0.00015", "0.00015"),
+            (b"1.5e-7", "1.5e-7"),
+            (b"1e21", "1e+21"),
+            (b"12.5e1", "125"),
+            (b"0.0", "0"),
+        ] {
+            let mut out = Vec::new();
+            lay_out(&mut out, false, text).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), expected);
         }
     }
 
