@@ -36,6 +36,14 @@ pub(crate) fn write_f64<W: ?Sized + io::Write>(out: &mut W, value: f64) -> io::R
     if !value.is_finite() {
         return out.write_all(b"null");
     }
+    // Integers below 2^53 print as integers in both languages; skip the digit search.
+    if value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0 {
+        // Exact: |value| < 2^53 fits an i64 without rounding; -0 prints as 0.
+        return CompactFormatter.write_i64(out, value as i64);
+    }
+    if write_short_decimal(out, value)? {
+        return Ok(());
+    }
     let mut d = Digits {
         buf: [0; 32],
         len: 0,
@@ -46,6 +54,51 @@ pub(crate) fn write_f64<W: ?Sized + io::Write>(out: &mut W, value: f64) -> io::R
         value.is_sign_negative() && value != 0.0,
         &d.buf[..d.len],
     )
+}
+
+/// Writes `value` in fixed notation when it is a decimal with at most four fractional digits
+/// and `1e-6 <= |value| < 1e9` (prices, scores, coordinates...), the common case, without the
+/// general shortest-digits search. Returns false, having written nothing, otherwise.
+///
+/// Why this is the shortest round-trip form: `n / 10^k` is computed with one correctly
+/// rounded division of exact operands, so when it equals `value` the decimal `n * 10^-k`
+/// parses back to `value`. Trying `k = 1, 2, ...` in turn finds the fewest fractional digits,
+/// hence the fewest significant digits, and below 1e9 a double's spacing (at most 2^-23) is
+/// far smaller than `10^-4`, so no other decimal with `k` digits rounds to `value`. In this
+/// range JavaScript uses fixed notation.
+fn write_short_decimal<W: ?Sized + io::Write>(out: &mut W, value: f64) -> io::Result<bool> {
+    const SCALES: [(usize, f64, u64); 4] = [
+        (1, 10.0, 10),
+        (2, 100.0, 100),
+        (3, 1000.0, 1000),
+        (4, 10000.0, 10000),
+    ];
+    let a = value.abs();
+    if !(1e-6..1e9).contains(&a) {
+        return Ok(false);
+    }
+    for (k, scale, int_scale) in SCALES {
+        let n = (a * scale).round();
+        if n / scale != a {
+            continue;
+        }
+        // n < 1e13: exact in a u64.
+        let n = n as u64;
+        if value < 0.0 {
+            out.write_all(b"-")?;
+        }
+        CompactFormatter.write_u64(out, n / int_scale)?;
+        let mut frac = [b'0'; 4];
+        let mut rest = n % int_scale;
+        for digit in frac[..k].iter_mut().rev() {
+            *digit = b'0' + (rest % 10) as u8;
+            rest /= 10;
+        }
+        out.write_all(b".")?;
+        out.write_all(&frac[..k])?;
+        return Ok(true);
+    }
+    Ok(false)
 }
 
 /// Writes an `f32` with its own shortest digits (the decimal the programmer wrote), laid out
@@ -180,6 +233,49 @@ mod tests {
         ];
         for &(v, expected) in cases {
             assert_eq!(js(v), expected, "{v:e}");
+        }
+    }
+
+    fn general(v: f64) -> String {
+        let mut d = Digits {
+            buf: [0; 32],
+            len: 0,
+        };
+        CompactFormatter.write_f64(&mut d, v.abs()).unwrap();
+        let mut out = Vec::new();
+        lay_out(&mut out, v.is_sign_negative() && v != 0.0, &d.buf[..d.len]).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn short_decimals_match_the_general_path() {
+        for v in [
+            0.5,
+            -1.25,
+            0.1,
+            0.3,
+            123.4567,
+            999999999.9999,
+            0.000001,
+            0.0001,
+            1e-5,
+            7.0001,
+            0.1 + 0.2,
+            1.1 * 1.1,
+        ] {
+            assert_eq!(js(v), general(v), "{v:e}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_paths_match_the_general_path(m in proptest::prelude::any::<i64>(), k in 0u32..8, bits in proptest::prelude::any::<u64>()) {
+            let decimal = (m % 10_000_000_000_000) as f64 / 10f64.powi(k as i32);
+            proptest::prop_assert_eq!(js(decimal), general(decimal));
+            let any = f64::from_bits(bits);
+            if any.is_finite() {
+                proptest::prop_assert_eq!(js(any), general(any));
+            }
         }
     }
 
