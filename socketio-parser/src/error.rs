@@ -16,7 +16,9 @@ use thiserror::Error;
 
 use crate::packet::PacketKind;
 
-/// What the peer got wrong in a frame. See the [module docs](self) for whose fault it is.
+/// What the peer got wrong in a frame: the peer's fault. The reference server answers every
+/// such error by closing the whole Engine.IO connection; so should you. Offsets count bytes
+/// from the start of the Socket.IO text frame (the packet without the Engine.IO `4`).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum DecodeError {
