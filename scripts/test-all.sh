@@ -13,6 +13,18 @@ step "cargo test: unit, simulation, proptest, integration and interop tests"
 cargo test --workspace --all-targets
 cargo test --workspace --doc
 
+step "benchmarks build (timings are run by scripts/bench-*.sh, not here)"
+cargo build --workspace --bins
+node --check benches/node/parser-bench.js
+
+step "fuzz targets build on stable, and replay their committed seed corpora"
+cargo build --manifest-path fuzz/Cargo.toml
+for target in fuzz/fuzz_targets/*.rs; do
+  name=$(basename "$target" .rs)
+  if [ -d "fuzz/corpus/$name" ]; then
+    "fuzz/target/debug/$name" -runs=0 "fuzz/corpus/$name" 2>&1 | tail -n 1
+  fi
+done
 step "Autobahn|Testsuite cases 1-10 against examples/ws_echo.rs"
 # The runner sets up its own Python 2.7 virtualenv on first use (about 30 s), then the cases
 # take about 15 s. Set SKIP_AUTOBAHN=1 to leave it out of a quick local run.

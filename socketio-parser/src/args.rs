@@ -52,6 +52,10 @@ impl fmt::Display for EventName<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             EventName::Str(s) => f.write_str(s),
+            // `1e400` is a valid JSON number; JavaScript reads it as Infinity.
+            EventName::Number(n) if n.is_infinite() => {
+                f.write_str(if *n > 0.0 { "Infinity" } else { "-Infinity" })
+            }
             EventName::Number(n) => {
                 let mut buf = Vec::with_capacity(24);
                 jsnum::write_f64(&mut buf, *n).map_err(|_| fmt::Error)?;
@@ -314,6 +318,7 @@ mod tests {
     fn names_display_like_javascript() {
         assert_eq!(event_name(b"1.0", None).to_string(), "1");
         assert_eq!(event_name(b"-2.5e3", None).to_string(), "-2500");
+        assert_eq!(event_name(b"-1e400", None).to_string(), "-Infinity");
         assert_eq!(event_name(b"\"chat\"", Some(false)), "chat");
         assert_eq!(event_name(br#""c\u0068at""#, Some(true)), "chat");
     }

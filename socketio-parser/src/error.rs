@@ -16,7 +16,9 @@ use thiserror::Error;
 
 use crate::packet::PacketKind;
 
-/// What the peer got wrong in a frame. See the [module docs](self) for whose fault it is.
+/// What the peer got wrong in a frame: the peer's fault. The reference server answers every
+/// such error by closing the whole Engine.IO connection; so should you. Offsets count bytes
+/// from the start of the Socket.IO text frame (the packet without the Engine.IO `4`).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum DecodeError {
@@ -252,5 +254,38 @@ impl fmt::Display for ByteDisplay {
         } else {
             write!(f, "byte 0x{:02x}", self.0)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_say_what_and_where() {
+        let cases = [
+            (DecodeError::UnknownType { found: b'9' }, "unknown packet type byte '9' at offset 0: expected a digit 0-6"),
+            (DecodeError::UnknownType { found: 0 }, "unknown packet type byte 0x00 at offset 0: expected a digit 0-6"),
+            (
+                DecodeError::InvalidJson { offset: 7, error: JsonError::UnexpectedByte(b'}') },
+                "invalid JSON payload at offset 7: unexpected byte '}'",
+            ),
+            (
+                DecodeError::BadPlaceholder { offset: 8, error: PlaceholderError::OutOfRange { num: 3, count: 1 } },
+                "bad binary placeholder at offset 8: refers to attachment 3, but the packet announces 1",
+            ),
+            (
+                DecodeError::InvalidPayload { kind: PacketKind::Event, offset: 1, expected: "an array", found: "an object" },
+                "invalid EVENT payload at offset 1: expected an array, found an object",
+            ),
+        ];
+        for (error, text) in cases {
+            assert_eq!(error.to_string(), text);
+        }
+        let e = EncodeError::ReservedEventName { name: "connect" };
+        assert_eq!(
+            e.to_string(),
+            "event name \"connect\" is reserved and cannot be emitted"
+        );
     }
 }

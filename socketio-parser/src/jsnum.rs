@@ -2,27 +2,31 @@
 //!
 //! JavaScript has one number type, and `Number.prototype.toString` lays out the shortest
 //! round-trip digits in one of four shapes (ECMA-262 `Number::toString`): `100`, `1.5`,
-//! `0.000001`, `1e+21` / `1.5e-7`. serde_json writes floats in Rust's own way (`1.0`, `1e21`),
-//! so the encoder routes floats through here to be byte-identical with the reference encoder.
-//! Rust's `{:e}` formatting yields the shortest round-trip digits, like JavaScript's.
+//! `0.000001`, `1e+21` / `1.5e-7`. serde_json writes floats in its own layout (`1.0`, `1e21`),
+//! so the encoder takes serde_json's shortest digits and lays them out again.
 
-use std::fmt::Write as _;
 use std::io;
 
-/// A fixed buffer for one formatted float (at most 24 bytes for an `f64`).
+use serde_json::ser::{CompactFormatter, Formatter};
+
+/// A fixed buffer for one formatted float (serde_json writes at most 24 bytes).
 struct Digits {
-    buf: [u8; 40],
+    buf: [u8; 32],
     len: usize,
 }
 
-impl std::fmt::Write for Digits {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+impl io::Write for Digits {
+    fn write(&mut self, s: &[u8]) -> io::Result<usize> {
         let end = self.len + s.len();
         self.buf
             .get_mut(self.len..end)
-            .ok_or(std::fmt::Error)?
-            .copy_from_slice(s.as_bytes());
+            .ok_or_else(|| io::Error::other("a float takes at most 24 bytes"))?
+            .copy_from_slice(s);
         self.len = end;
+        Ok(s.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
 }
@@ -32,16 +36,69 @@ pub(crate) fn write_f64<W: ?Sized + io::Write>(out: &mut W, value: f64) -> io::R
     if !value.is_finite() {
         return out.write_all(b"null");
     }
+    // Integers below 2^53 print as integers in both languages; skip the digit search.
+    if value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0 {
+        // Exact: |value| < 2^53 fits an i64 without rounding; -0 prints as 0.
+        return CompactFormatter.write_i64(out, value as i64);
+    }
+    if write_short_decimal(out, value)? {
+        return Ok(());
+    }
     let mut d = Digits {
-        buf: [0; 40],
+        buf: [0; 32],
         len: 0,
     };
-    write!(d, "{:e}", value.abs()).map_err(|_| io::Error::other("float formatting overflowed"))?;
+    CompactFormatter.write_f64(&mut d, value.abs())?;
     lay_out(
         out,
         value.is_sign_negative() && value != 0.0,
         &d.buf[..d.len],
     )
+}
+
+/// Writes `value` in fixed notation when it is a decimal with at most four fractional digits
+/// and `1e-6 <= |value| < 1e9` (prices, scores, coordinates...), the common case, without the
+/// general shortest-digits search. Returns false, having written nothing, otherwise.
+///
+/// Why this is the shortest round-trip form: `n / 10^k` is computed with one correctly
+/// rounded division of exact operands, so when it equals `value` the decimal `n * 10^-k`
+/// parses back to `value`. Trying `k = 1, 2, ...` in turn finds the fewest fractional digits,
+/// hence the fewest significant digits, and below 1e9 a double's spacing (at most 2^-23) is
+/// far smaller than `10^-4`, so no other decimal with `k` digits rounds to `value`. In this
+/// range JavaScript uses fixed notation.
+fn write_short_decimal<W: ?Sized + io::Write>(out: &mut W, value: f64) -> io::Result<bool> {
+    const SCALES: [(usize, f64, u64); 4] = [
+        (1, 10.0, 10),
+        (2, 100.0, 100),
+        (3, 1000.0, 1000),
+        (4, 10000.0, 10000),
+    ];
+    let a = value.abs();
+    if !(1e-6..1e9).contains(&a) {
+        return Ok(false);
+    }
+    for (k, scale, int_scale) in SCALES {
+        let n = (a * scale).round();
+        if n / scale != a {
+            continue;
+        }
+        // n < 1e13: exact in a u64.
+        let n = n as u64;
+        if value < 0.0 {
+            out.write_all(b"-")?;
+        }
+        CompactFormatter.write_u64(out, n / int_scale)?;
+        let mut frac = [b'0'; 4];
+        let mut rest = n % int_scale;
+        for digit in frac[..k].iter_mut().rev() {
+            *digit = b'0' + (rest % 10) as u8;
+            rest /= 10;
+        }
+        out.write_all(b".")?;
+        out.write_all(&frac[..k])?;
+        return Ok(true);
+    }
+    Ok(false)
 }
 
 /// Writes an `f32` with its own shortest digits (the decimal the programmer wrote), laid out
@@ -51,10 +108,10 @@ pub(crate) fn write_f32<W: ?Sized + io::Write>(out: &mut W, value: f32) -> io::R
         return out.write_all(b"null");
     }
     let mut d = Digits {
-        buf: [0; 40],
+        buf: [0; 32],
         len: 0,
     };
-    write!(d, "{:e}", value.abs()).map_err(|_| io::Error::other("float formatting overflowed"))?;
+    CompactFormatter.write_f32(&mut d, value.abs())?;
     lay_out(
         out,
         value.is_sign_negative() && value != 0.0,
@@ -62,32 +119,48 @@ pub(crate) fn write_f32<W: ?Sized + io::Write>(out: &mut W, value: f32) -> io::R
     )
 }
 
-/// `sci` is Rust's `{:e}` of a non-negative finite number: `D[.DDD]e[-]X`.
-fn lay_out<W: ?Sized + io::Write>(out: &mut W, negative: bool, sci: &[u8]) -> io::Result<()> {
-    let e_at = sci.iter().position(|&b| b == b'e').unwrap_or(sci.len());
-    let (mantissa, exp) = sci.split_at(e_at);
+/// `text` is a non-negative finite number in decimal (`123.45`) or scientific (`1.5e-7`)
+/// notation, with the shortest round-trip digits.
+fn lay_out<W: ?Sized + io::Write>(out: &mut W, negative: bool, text: &[u8]) -> io::Result<()> {
+    let e_at = text
+        .iter()
+        .position(|&b| b == b'e' || b == b'E')
+        .unwrap_or(text.len());
+    let (mantissa, exp) = text.split_at(e_at);
     let exp: i32 = std::str::from_utf8(exp.get(1..).unwrap_or(b"0"))
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let mut digits = [0u8; 24];
+    // All the digits, and how many of them stand before the decimal point.
+    let mut digits = [0u8; 32];
     let mut k = 0;
-    for &b in mantissa.iter().filter(|b| b.is_ascii_digit()) {
-        if k < digits.len() {
+    let mut point = None;
+    for &b in mantissa {
+        if b == b'.' {
+            point = Some(k);
+        } else if b.is_ascii_digit() && k < digits.len() {
             digits[k] = b;
             k += 1;
         }
     }
-    let digits = &digits[..k];
-    if digits == b"0" {
+    let mut point = point.unwrap_or(k) as i32;
+    let mut digits = &digits[..k];
+    while let [b'0', rest @ ..] = digits {
+        digits = rest;
+        point -= 1;
+    }
+    while let [rest @ .., b'0'] = digits {
+        digits = rest;
+    }
+    if digits.is_empty() {
         return out.write_all(b"0");
     }
     if negative {
         out.write_all(b"-")?;
     }
     // value = 0.d1d2...dk * 10^n
-    let n = exp + 1;
-    let k = k as i32;
+    let n = point + exp;
+    let k = digits.len() as i32;
     if k <= n && n <= 21 {
         out.write_all(digits)?;
         for _ in 0..(n - k) {
@@ -160,6 +233,65 @@ mod tests {
         ];
         for &(v, expected) in cases {
             assert_eq!(js(v), expected, "{v:e}");
+        }
+    }
+
+    fn general(v: f64) -> String {
+        let mut d = Digits {
+            buf: [0; 32],
+            len: 0,
+        };
+        CompactFormatter.write_f64(&mut d, v.abs()).unwrap();
+        let mut out = Vec::new();
+        lay_out(&mut out, v.is_sign_negative() && v != 0.0, &d.buf[..d.len]).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn short_decimals_match_the_general_path() {
+        for v in [
+            0.5,
+            -1.25,
+            0.1,
+            0.3,
+            123.4567,
+            999999999.9999,
+            0.000001,
+            0.0001,
+            1e-5,
+            7.0001,
+            0.1 + 0.2,
+            1.1 * 1.1,
+        ] {
+            assert_eq!(js(v), general(v), "{v:e}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_paths_match_the_general_path(m in proptest::prelude::any::<i64>(), k in 0u32..8, bits in proptest::prelude::any::<u64>()) {
+            let decimal = (m % 10_000_000_000_000) as f64 / 10f64.powi(k as i32);
+            proptest::prop_assert_eq!(js(decimal), general(decimal));
+            let any = f64::from_bits(bits);
+            if any.is_finite() {
+                proptest::prop_assert_eq!(js(any), general(any));
+            }
+        }
+    }
+
+    #[test]
+    fn lays_out_any_notation() {
+        for (text, expected) in [
+            (&b"100.0"[..], "100"),
+            (b"0.00015", "0.00015"),
+            (b"1.5e-7", "1.5e-7"),
+            (b"1e21", "1e+21"),
+            (b"12.5e1", "125"),
+            (b"0.0", "0"),
+        ] {
+            let mut out = Vec::new();
+            lay_out(&mut out, false, text).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), expected);
         }
     }
 

@@ -102,15 +102,16 @@
 //! # How strict, and where it differs from `socket.io-parser`
 //!
 //! The decoder accepts and rejects what the reference decoder does, rule for rule (the
-//! differential tests run both on a shared corpus), except where this crate is deliberately
-//! stricter:
+//! differential tests run both on a shared corpus): unknown types, malformed or too many
+//! attachments (limit 10 by default), the namespace up to the first comma or the end, the ack
+//! id as a run of digits, the payload type each kind allows, reserved event names, a text
+//! frame while attachments are outstanding and a binary frame when none is. It is
+//! deliberately stricter in these points:
 //!
 //! * **Placeholders** must each appear exactly once, numbered `0..count`, as exactly
 //!   `{"_placeholder":true,"num":N}` with `N` written in digits. The reference decoder accepts
 //!   unused attachments, repeated numbers, fractional numbers (which it turns into
 //!   `undefined`) and extra members.
-//! * **Attachments outstanding**: a text frame while attachments are awaited is an error, and
-//!   so is a binary frame when none is.
 //! * **Limits**: [`DecoderConfig::max_packet_size`] and [`DecoderConfig::max_depth`]; the
 //!   reference decoder has neither (its attachment limit, 10, is the same).
 //! * **Missing payloads**: EVENT and ACK require an array, CONNECT_ERROR a string or object. The

@@ -1,0 +1,79 @@
+// The Node.js half of scripts/bench-parser.sh: the same cases and operations as
+// benches/src/bin/parser_bench.rs, on the official socket.io-parser. Prints JSON:
+// { rows: [{case, op, ns}], encoded: {case: text} }. `--quick` shortens every run.
+"use strict";
+
+const { Encoder, Decoder, PacketType } = require("socket.io-parser");
+
+const quick = process.argv.includes("--quick");
+const plan = quick
+  ? { warmupMs: 20, runMs: 10, runs: 3 }
+  : { warmupMs: 300, runMs: 100, runs: 9 };
+
+function now() {
+  return Number(process.hrtime.bigint());
+}
+
+// Same loop as benches/src/lib.rs `measure`: warm up, size a run, median of several runs.
+let sink = 0;
+function measure(op) {
+  const start = now();
+  let calls = 0;
+  while (now() - start < plan.warmupMs * 1e6) {
+    for (let i = 0; i < 64; i++) sink ^= op() ? 1 : 0;
+    calls += 64;
+  }
+  const perCall = (plan.warmupMs * 1e6) / Math.max(calls, 1);
+  const iterations = Math.max(1, Math.floor((plan.runMs * 1e6) / perCall));
+  const samples = [];
+  for (let r = 0; r < plan.runs; r++) {
+    const t0 = now();
+    for (let i = 0; i < iterations; i++) sink ^= op() ? 1 : 0;
+    samples.push((now() - t0) / iterations);
+  }
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)];
+}
+
+// The same items as `items()` in parser_bench.rs.
+function items() {
+  const out = [];
+  for (let i = 0; i < 130; i++) {
+    out.push({ id: i, name: `item-${i}`, tags: ["alpha", "beta"], score: i * 1.5, active: i % 2 === 0 });
+  }
+  return out;
+}
+
+const cases = {
+  small: ["chat", { room: "r1", text: "hi" }],
+  json10k: ["data", items()],
+  binary: ["upload", Buffer.alloc(1024, 1), Buffer.alloc(1024, 2)],
+};
+
+const encoder = new Encoder();
+const decoder = new Decoder();
+let last = null;
+decoder.on("decoded", (p) => {
+  last = p;
+});
+
+const rows = [];
+const encoded = {};
+for (const [name, data] of Object.entries(cases)) {
+  const frames = encoder.encode({ type: PacketType.EVENT, nsp: "/", data });
+  encoded[name] = frames[0];
+  const decodeNs = measure(() => {
+    for (const f of frames) decoder.add(f);
+    return last;
+  });
+  rows.push({ case: name, op: "decode", ns: decodeNs });
+  // JSON.parse already built the arguments: decode is all a handler needs.
+  rows.push({ case: name, op: "decode+args", ns: decodeNs });
+  rows.push({
+    case: name,
+    op: "encode",
+    ns: measure(() => encoder.encode({ type: PacketType.EVENT, nsp: "/", data })),
+  });
+}
+
+process.stdout.write(JSON.stringify({ rows, encoded, sink }));

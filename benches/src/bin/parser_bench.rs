@@ -1,0 +1,204 @@
+//! Decode and encode timings of socketio-parser, beside the same operations on the official
+//! npm `socket.io-parser` (run `scripts/bench-parser.sh` for both and the table).
+//!
+//! Cases: `small` is the event `["chat",{"room":"r1","text":"hi"}]`; `json10k` an event with
+//! about 10 KB of JSON; `binary` an event with two 1 KiB attachments.
+//!
+//! Operations:
+//! * `decode`: text frame (and binary frames) in, complete packet out. This crate validates
+//!   the JSON and keeps it as bytes; the npm decoder parses it into objects.
+//! * `decode+args`: `decode`, then the event name and the arguments deserialized into Rust
+//!   types, the work a handler would add. The Node figure is its `decode`, which already
+//!   includes parsing.
+//! * `encode`: arguments in, text frame (and attachments) out.
+//!
+//! Usage: `parser_bench [--node <results.json>] [--quick] [--only <case>/<op>]`. With `--node`, the Node figures
+//! are read from that file (written by `benches/node/parser-bench.js`), the encoded texts are
+//! checked to be identical, and the table shows both.
+
+use bytes::{Bytes, BytesMut};
+use serde::{Deserialize, Serialize};
+use socketio_parser::{Binary, Decoder, Encoder, Namespace, Packet, Status};
+
+use benches::{measure, print_table, Plan, Row};
+
+#[derive(Serialize, Deserialize)]
+struct Chat<'a> {
+    room: &'a str,
+    text: &'a str,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Item {
+    id: u32,
+    name: String,
+    tags: Vec<String>,
+    score: f64,
+    active: bool,
+}
+
+/// The same items as `items()` in `benches/node/parser-bench.js`.
+fn items() -> Vec<Item> {
+    (0..130)
+        .map(|i| Item {
+            id: i,
+            name: format!("item-{i}"),
+            tags: vec!["alpha".into(), "beta".into()],
+            score: f64::from(i) * 1.5,
+            active: i % 2 == 0,
+        })
+        .collect()
+}
+
+fn decode(decoder: &mut Decoder, text: &Bytes, attachments: &[Bytes]) -> Packet {
+    let mut status = decoder
+        .push_text(text.clone())
+        .expect("bench input is valid");
+    for a in attachments {
+        status = decoder
+            .push_binary(a.clone())
+            .expect("bench input is valid");
+    }
+    match status {
+        Status::Complete(p) => p,
+        Status::NeedsAttachments(_) => unreachable!("every attachment was pushed"),
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let node_file = args
+        .iter()
+        .position(|a| a == "--node")
+        .and_then(|i| args.get(i + 1));
+    // `--only json10k/encode` measures one operation, e.g. under a profiler.
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1));
+    let selected = |case: &str, op: &str| only.is_none_or(|o| *o == format!("{case}/{op}"));
+    let plan = if quick {
+        Plan {
+            warmup: std::time::Duration::from_millis(20),
+            run: std::time::Duration::from_millis(10),
+            runs: 3,
+        }
+    } else {
+        Plan::default()
+    };
+
+    let mut rows = Vec::new();
+    macro_rules! bench {
+        ($case:expr, $op:expr, $body:expr) => {
+            if selected($case, $op) {
+                rows.push(row($case, $op, measure(plan, $body)));
+            }
+        };
+    }
+    let encoder = Encoder::new();
+    let nsp = Namespace::main();
+    let mut texts = Vec::new();
+    let mut buf = BytesMut::with_capacity(64 * 1024);
+
+    // (a) small event
+    let chat = Chat {
+        room: "r1",
+        text: "hi",
+    };
+    let small = encoder
+        .event(&nsp, "chat", None, &(&chat,))
+        .expect("encodes");
+    texts.push(("small", small.text.clone()));
+    let mut decoder = Decoder::new();
+    bench!("small", "decode", || decode(&mut decoder, &small.text, &[]));
+    bench!("small", "decode+args", || {
+        let p = decode(&mut decoder, &small.text, &[]);
+        let name_len = p.event_name().map(|n| n.to_string().len());
+        let (c,): (Chat<'_>,) = p.args().expect("fits");
+        (name_len, c.room.len() + c.text.len())
+    });
+    bench!("small", "encode", || {
+        let atts = encoder
+            .event_into(&mut buf, &nsp, "chat", None, &(&chat,))
+            .expect("encodes");
+        (buf.split().freeze(), atts)
+    });
+
+    // (b) about 10 KB of JSON
+    let data = items();
+    let big = encoder
+        .event(&nsp, "data", None, &(&data,))
+        .expect("encodes");
+    texts.push(("json10k", big.text.clone()));
+    bench!("json10k", "decode", || decode(&mut decoder, &big.text, &[]));
+    bench!("json10k", "decode+args", || {
+        let p = decode(&mut decoder, &big.text, &[]);
+        let name_len = p.event_name().map(|n| n.to_string().len());
+        let (items,): (Vec<Item>,) = p.args().expect("fits");
+        (name_len, items.len())
+    });
+    bench!("json10k", "encode", || {
+        let atts = encoder
+            .event_into(&mut buf, &nsp, "data", None, &(&data,))
+            .expect("encodes");
+        (buf.split().freeze(), atts)
+    });
+
+    // (c) two 1 KiB attachments
+    let a = Binary::from(vec![1u8; 1024]);
+    let b = Binary::from(vec![2u8; 1024]);
+    let bin = encoder
+        .event(&nsp, "upload", None, &(&a, &b))
+        .expect("encodes");
+    texts.push(("binary", bin.text.clone()));
+    bench!("binary", "decode", || decode(
+        &mut decoder,
+        &bin.text,
+        &bin.attachments
+    ));
+    bench!("binary", "decode+args", || {
+        let p = decode(&mut decoder, &bin.text, &bin.attachments);
+        let name_len = p.event_name().map(|n| n.to_string().len());
+        let (x, y): (Binary, Binary) = p.args().expect("fits");
+        (name_len, x.len() + y.len())
+    });
+    bench!("binary", "encode", || {
+        let atts = encoder
+            .event_into(&mut buf, &nsp, "upload", None, &(&a, &b))
+            .expect("encodes");
+        (buf.split().freeze(), atts)
+    });
+
+    println!("json10k text frame: {} bytes", big.text.len());
+    let Some(node_file) = node_file else {
+        for r in &rows {
+            println!("{:<10} {:<14} {:>10.0} ns/op", r.case, r.op, r.ns);
+        }
+        return;
+    };
+    let node: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(node_file).expect("the Node results file is readable"),
+    )
+    .expect("the Node results file is JSON");
+    for (case, text) in &texts {
+        let theirs = node["encoded"][case].as_str().unwrap_or_default();
+        let same = theirs.as_bytes() == &text[..];
+        println!(
+            "{case}: encoded text identical to npm socket.io-parser: {}",
+            if same { "yes" } else { "NO" }
+        );
+    }
+    let node_rows: Vec<Row> =
+        serde_json::from_value(node["rows"].clone()).expect("the Node results hold rows");
+    println!();
+    print_table(&rows, &node_rows);
+}
+
+fn row(case: &str, op: &str, ns: f64) -> Row {
+    Row {
+        case: case.into(),
+        op: op.into(),
+        ns,
+    }
+}
