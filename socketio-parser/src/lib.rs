@@ -127,8 +127,10 @@
 //! # Panics
 //!
 //! No input may panic: a panic is a bug. Every `expect` in the crate states why it cannot
-//! fail, and the decoder is fuzzed (`fuzz/`, target `socketio_decoder`). No input makes the
-//! decoder allocate beyond the limits of its [`DecoderConfig`].
+//! fail, and the decoder is fuzzed (`fuzz/`, target `socketio_decoder`). The decoder checks
+//! its limits before allocating, and what it allocates (the attachment list, a bitmap of
+//! placeholders) is bounded by the size of the received frame, whatever the
+//! [`DecoderConfig`].
 
 #![forbid(unsafe_code)]
 
