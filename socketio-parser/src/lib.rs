@@ -111,7 +111,8 @@
 //! * **Placeholders** must each appear exactly once, numbered `0..count`, as exactly
 //!   `{"_placeholder":true,"num":N}` with `N` written in digits. The reference decoder accepts
 //!   unused attachments, repeated numbers, fractional numbers (which it turns into
-//!   `undefined`) and extra members.
+//!   `undefined`) and extra members. They are also checked as soon as the text frame
+//!   arrives, where the reference decoder waits for the last attachment.
 //! * **Limits**: [`DecoderConfig::max_packet_size`] and [`DecoderConfig::max_depth`]; the
 //!   reference decoder has neither (its attachment limit, 10, is the same).
 //! * **Missing payloads**: EVENT and ACK require an array, CONNECT_ERROR a string or object. The
