@@ -78,7 +78,10 @@
 //! ```
 //!
 //! Arguments are any `Serialize` value: a tuple is spread into several arguments, `()` is
-//! none, anything else is one (see [`Packet::event`]). Binary data travels as attachments
+//! none, anything else is one (see [`Packet::event`]). The text is what `JSON.stringify`
+//! writes for the same value, with two limits that come from the languages, not the codec:
+//! a JavaScript object lists integer-like keys (`"3"`) first, while a Rust map or struct keeps
+//! its own order; and integers beyond 2^53 are written exactly, while JavaScript rounds them. Binary data travels as attachments
 //! through [`Binary`]; a plain `Vec<u8>` is an array of numbers, as in JavaScript. The
 //! [`binary`] module explains how this works with serde.
 //!
