@@ -2,7 +2,8 @@
 //!
 //! Input format (readable, so that seeds can be written by hand): frames separated by a NUL
 //! byte; a frame that starts with byte 0x01 is a binary frame (the rest of it), any other is a
-//! text frame. The first byte, when it is 0x02..=0x05, picks tighter decoder limits.
+//! text frame. The first byte, when it is 0x02..=0x05, picks tighter decoder limits; 0x06
+//! lifts the attachment limit.
 //!
 //! Checked besides "no panic": a decoded packet encodes to a frame that decodes to the same
 //! packet; the lazy accessors never panic; the decoder's pending count is consistent.
@@ -20,6 +21,11 @@ fuzz_target!(|data: &[u8]| {
                 .with_max_attachments(usize::from(b) - 1)
                 .with_max_depth(usize::from(b) * 2)
                 .with_max_packet_size(64 << b),
+            &data[1..],
+        ),
+        // No limit on attachments: memory must stay bounded by the input anyway.
+        Some(0x06) => (
+            DecoderConfig::default().with_max_attachments(usize::MAX),
             &data[1..],
         ),
         _ => (DecoderConfig::default(), data),
@@ -54,7 +60,9 @@ fn check_packet(packet: &Packet, config: &DecoderConfig) {
     // Encoding a decoded packet gives frames that decode to the same packet.
     let encoded = Encoder::new().encode(packet);
     let mut again = Decoder::with_config(config.clone().with_max_packet_size(usize::MAX));
-    let mut status = again.push_text(encoded.text.clone()).expect("re-encoded text decodes");
+    let mut status = again
+        .push_text(encoded.text.clone())
+        .expect("re-encoded text decodes");
     for attachment in &encoded.attachments {
         status = again
             .push_binary(attachment.clone())
@@ -68,10 +76,15 @@ fn check_packet(packet: &Packet, config: &DecoderConfig) {
     // Forwarding the raw arguments keeps them.
     if let Some(raw) = packet.raw_args() {
         let forwarded = if packet.kind().is_event() {
-            let name = packet.event_name().map(|n| n.to_string()).unwrap_or_default();
+            let name = packet
+                .event_name()
+                .map(|n| n.to_string())
+                .unwrap_or_default();
             Packet::event_raw(packet.namespace().clone(), &name, raw.clone()).ok()
         } else {
-            packet.ack_id().map(|id| Packet::ack_raw(packet.namespace().clone(), id, raw.clone()))
+            packet
+                .ack_id()
+                .map(|id| Packet::ack_raw(packet.namespace().clone(), id, raw.clone()))
         };
         if let Some(forwarded) = forwarded {
             assert_eq!(forwarded.raw_args().as_ref(), Some(&raw));

@@ -20,6 +20,9 @@ pub const RESERVED_EVENTS: [&str; 6] = [
     "removeListener",
 ];
 
+/// The shortest placeholder there is.
+const SHORTEST_PLACEHOLDER: &str = r#"{"_placeholder":true,"num":0}"#;
+
 /// What the decoder has after a frame.
 #[derive(Debug)]
 #[must_use]
@@ -163,12 +166,20 @@ fn decode_text(frame: &Bytes, config: &DecoderConfig) -> Result<(Packet, usize),
         }
         let json = &frame[start..];
         let scan = if count > 0 {
+            // Every attachment needs a placeholder of at least this many bytes. Checking it
+            // first bounds the memory below by the frame's size, whatever the configured
+            // `max_attachments`.
+            if count > json.len() / SHORTEST_PLACEHOLDER.len() {
+                return Err(DecodeError::IllegalAttachments {
+                    offset: 1,
+                    reason: "more attachments announced than the payload has room to refer to",
+                });
+            }
             let mut small = [0u64; 2];
             let mut large = Vec::new();
             let seen: &mut [u64] = if count <= 128 {
                 &mut small
             } else {
-                // Bounded by `max_attachments`, checked by the header.
                 large.resize(count.div_ceil(64), 0);
                 &mut large
             };
@@ -430,9 +441,23 @@ mod tests {
     #[test]
     fn checks_placeholders_against_the_count() {
         assert_eq!(
-            error(r#"52-["a",{"_placeholder":true,"num":0}]"#),
+            error(r#"52-["a",{"_placeholder":true,"num":0},{"num":1,"x":"padding"}]"#),
             DecodeError::MissingPlaceholder { index: 1 }
         );
+        // Announcing more attachments than the payload can refer to fails before any
+        // allocation, whatever the configured limit.
+        let mut d = Decoder::with_config(DecoderConfig::default().with_max_attachments(usize::MAX));
+        assert!(matches!(
+            text(
+                &mut d,
+                r#"5999999999999999-["a",{"_placeholder":true,"num":0}]"#
+            ),
+            Err(DecodeError::IllegalAttachments { offset: 1, .. })
+        ));
+        assert!(matches!(
+            text(&mut d, r#"52-["a",{"_placeholder":true,"num":0}]"#),
+            Err(DecodeError::IllegalAttachments { offset: 1, .. })
+        ));
         assert_eq!(error("51-"), DecodeError::MissingPlaceholder { index: 0 });
         assert_eq!(
             error(r#"51-["a",{"_placeholder":true,"num":1}]"#),

@@ -44,16 +44,10 @@ pub(crate) fn write_f64<W: ?Sized + io::Write>(out: &mut W, value: f64) -> io::R
     if write_short_decimal(out, value)? {
         return Ok(());
     }
-    let mut d = Digits {
-        buf: [0; 32],
-        len: 0,
-    };
-    CompactFormatter.write_f64(&mut d, value.abs())?;
-    lay_out(
-        out,
-        value.is_sign_negative() && value != 0.0,
-        &d.buf[..d.len],
-    )
+    let negative = value.is_sign_negative() && value != 0.0;
+    shortest(out, negative, |d| {
+        CompactFormatter.write_f64(d, value.abs())
+    })
 }
 
 /// Writes `value` in fixed notation when it is a decimal with at most four fractional digits
@@ -107,16 +101,24 @@ pub(crate) fn write_f32<W: ?Sized + io::Write>(out: &mut W, value: f32) -> io::R
     if !value.is_finite() {
         return out.write_all(b"null");
     }
+    let negative = value.is_sign_negative() && value != 0.0;
+    shortest(out, negative, |d| {
+        CompactFormatter.write_f32(d, value.abs())
+    })
+}
+
+/// Lays out the shortest round-trip digits that `digits` (serde_json's float writer) yields.
+fn shortest<W: ?Sized + io::Write>(
+    out: &mut W,
+    negative: bool,
+    digits: impl FnOnce(&mut Digits) -> io::Result<()>,
+) -> io::Result<()> {
     let mut d = Digits {
         buf: [0; 32],
         len: 0,
     };
-    CompactFormatter.write_f32(&mut d, value.abs())?;
-    lay_out(
-        out,
-        value.is_sign_negative() && value != 0.0,
-        &d.buf[..d.len],
-    )
+    digits(&mut d)?;
+    lay_out(out, negative, &d.buf[..d.len])
 }
 
 /// `text` is a non-negative finite number in decimal (`123.45`) or scientific (`1.5e-7`)

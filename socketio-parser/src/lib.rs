@@ -78,7 +78,10 @@
 //! ```
 //!
 //! Arguments are any `Serialize` value: a tuple is spread into several arguments, `()` is
-//! none, anything else is one (see [`Packet::event`]). Binary data travels as attachments
+//! none, anything else is one (see [`Packet::event`]). The text is what `JSON.stringify`
+//! writes for the same value, with two limits that come from the languages, not the codec:
+//! a JavaScript object lists integer-like keys (`"3"`) first, while a Rust map or struct keeps
+//! its own order; and integers beyond 2^53 are written exactly, while JavaScript rounds them. Binary data travels as attachments
 //! through [`Binary`]; a plain `Vec<u8>` is an array of numbers, as in JavaScript. The
 //! [`binary`] module explains how this works with serde.
 //!
@@ -111,7 +114,8 @@
 //! * **Placeholders** must each appear exactly once, numbered `0..count`, as exactly
 //!   `{"_placeholder":true,"num":N}` with `N` written in digits. The reference decoder accepts
 //!   unused attachments, repeated numbers, fractional numbers (which it turns into
-//!   `undefined`) and extra members.
+//!   `undefined`) and extra members. They are also checked as soon as the text frame
+//!   arrives, where the reference decoder waits for the last attachment.
 //! * **Limits**: [`DecoderConfig::max_packet_size`] and [`DecoderConfig::max_depth`]; the
 //!   reference decoder has neither (its attachment limit, 10, is the same).
 //! * **Missing payloads**: EVENT and ACK require an array, CONNECT_ERROR a string or object. The
@@ -127,8 +131,10 @@
 //! # Panics
 //!
 //! No input may panic: a panic is a bug. Every `expect` in the crate states why it cannot
-//! fail, and the decoder is fuzzed (`fuzz/`, target `socketio_decoder`). No input makes the
-//! decoder allocate beyond the limits of its [`DecoderConfig`].
+//! fail, and the decoder is fuzzed (`fuzz/`, target `socketio_decoder`). The decoder checks
+//! its limits before allocating, and what it allocates (the attachment list, a bitmap of
+//! placeholders) is bounded by the size of the received frame, whatever the
+//! [`DecoderConfig`].
 
 #![forbid(unsafe_code)]
 

@@ -8,8 +8,8 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{json, Map, Value};
 use socketio_parser::{
-    AckId, Binary, Decoder, DecoderConfig, Encoded, Encoder, Namespace, Packet, PacketKind, Spread,
-    Status,
+    AckId, Binary, DecodeError, Decoder, DecoderConfig, Encoded, Encoder, Namespace, Packet,
+    PacketKind, Spread, Status,
 };
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
@@ -202,7 +202,7 @@ pub(crate) enum Frame {
 pub(crate) struct Outcome {
     /// "ok", "pending" or "error".
     pub(crate) outcome: &'static str,
-    pub(crate) error: Option<String>,
+    pub(crate) error: Option<DecodeError>,
     pub(crate) packets: Vec<Packet>,
 }
 
@@ -227,7 +227,7 @@ pub(crate) fn decode_frames(
             Err(e) => {
                 return Outcome {
                     outcome: "error",
-                    error: Some(e.to_string()),
+                    error: Some(e),
                     packets,
                 }
             }
