@@ -195,9 +195,11 @@ where
             // WebSocket-only: the connection's own task becomes the session's.
             Some(accept) => {
                 let ws_config = self.ws_config.clone();
-                Reply::upgrade(accept.response(), move |upgraded| async move {
+                // The session's future itself, not a block awaiting it: that block would
+                // hold the task a second time.
+                Reply::upgrade(accept.response(), move |upgraded| {
                     task.attach(id, WebSocket::from_upgraded(upgraded, &ws_config));
-                    task.run().await;
+                    task.run()
                 })
             }
             None => {
