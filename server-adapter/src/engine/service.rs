@@ -12,7 +12,7 @@ use tokio::sync::{mpsc, oneshot, Notify};
 
 use super::app::{AppFactory, HandshakeRequest};
 use super::router::RouterHandle;
-use super::task::{now, Answer, SessionInput, SessionTask};
+use super::task::{now, Answer, RoutedRequest, SessionInput, SessionTask};
 use crate::http::{self, Reply};
 use crate::ws::{self, WebSocket};
 
@@ -140,11 +140,11 @@ where
                 };
                 let (reply, answer) = oneshot::channel();
                 let body = (engine_head.method == Method::Post).then_some(body);
-                let input = SessionInput::Request {
+                let input = SessionInput::Request(Box::new(RoutedRequest {
                     request: routed,
                     body,
                     reply,
-                };
+                }));
                 if inbox.send(input).await.is_err() {
                     return Reply::Response(gone());
                 }

@@ -25,14 +25,12 @@ use super::router::RouterHandle;
 use crate::ws::{self, CloseCode, Message, Outgoing, WebSocket};
 
 /// What other tasks hand a session task.
+///
+/// Kept small: a session's inbox allocates room for a block of 32 inputs when it
+/// is created, even if (WebSocket only) nothing is ever sent to it.
 pub(crate) enum SessionInput<Io> {
-    /// An HTTP request routed to this session, with its body (POST) and
-    /// where to send the answer.
-    Request {
-        request: engineio::SessionRequest,
-        body: Option<Bytes>,
-        reply: oneshot::Sender<Answer>,
-    },
+    /// An HTTP request routed to this session.
+    Request(Box<RoutedRequest>),
     /// The stream of a WebSocket this session accepted, after its `101`.
     WebSocket {
         id: RequestId,
@@ -40,6 +38,14 @@ pub(crate) enum SessionInput<Io> {
     },
     /// The server is shutting down.
     Shutdown,
+}
+
+/// An HTTP request routed to a session, with its body (POST) and where to send
+/// the answer.
+pub(crate) struct RoutedRequest {
+    pub(crate) request: engineio::SessionRequest,
+    pub(crate) body: Option<Bytes>,
+    pub(crate) reply: oneshot::Sender<Answer>,
 }
 
 /// The answer to a routed request.
@@ -237,11 +243,12 @@ where
 
     fn handle_input(&mut self, input: SessionInput<Io>) {
         match input {
-            SessionInput::Request {
-                request,
-                body,
-                reply,
-            } => {
+            SessionInput::Request(routed) => {
+                let RoutedRequest {
+                    request,
+                    body,
+                    reply,
+                } = *routed;
                 let id = request.id();
                 self.responders.insert(id, reply);
                 let now = now();
@@ -504,6 +511,13 @@ mod tests {
 
     impl crate::EngineHandler for Ignore {
         fn on_message(&self, _: &crate::SessionHandle, _: engineio::Message) {}
+    }
+
+    /// Every session's inbox allocates a block of 32 inputs when it opens: with
+    /// 128-byte inputs that was 4.1 KiB of each idle connection's 13 KiB.
+    #[test]
+    fn session_inputs_are_small() {
+        assert!(std::mem::size_of::<super::SessionInput<TcpStream>>() <= 32);
     }
 
     fn returned_size<A, R>(_: fn(A) -> R) -> usize {
