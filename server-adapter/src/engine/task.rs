@@ -158,11 +158,19 @@ where
     /// function returning an `async move` block because an `async fn` taking `self` by value
     /// stores the task twice (the argument and its binding), and the final `finish`, which
     /// holds the task again, is boxed (it runs once per session).
+    ///
+    /// Each wake reads the clock once, and that instant is the `now` of the whole turn. The
+    /// one timer lives as long as the task and is re-armed only when the deadline moves (it
+    /// rarely does: the next heartbeat), not registered anew on every wake.
     #[allow(clippy::manual_async_fn)] // on purpose: see above
     pub(crate) fn run(mut self) -> impl Future<Output = ()> {
         async move {
+            let timer = tokio::time::sleep_until(tokio::time::Instant::now());
+            tokio::pin!(timer);
+            let mut armed: Option<Instant> = None;
+            let mut turn = now();
             loop {
-                self.pump().await;
+                self.pump(turn).await;
                 if self.session.is_closed() {
                     break;
                 }
@@ -170,14 +178,12 @@ where
                     .into_iter()
                     .flatten()
                     .min();
-                let sleep = async {
-                    match deadline {
-                        Some(d) => {
-                            tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await
-                        }
-                        None => std::future::pending().await,
+                if deadline != armed {
+                    if let Some(d) = deadline {
+                        timer.as_mut().reset(tokio::time::Instant::from_std(d));
                     }
-                };
+                    armed = deadline;
+                }
                 let wake = {
                     let Self {
                         session,
@@ -206,32 +212,34 @@ where
                             let mut engine = Engine { session, now: now() };
                             app.poll_work(cx, &mut engine)
                         }) => Wake::Work,
-                        () = sleep => Wake::Timer,
+                        () = &mut timer, if armed.is_some() => Wake::Timer,
                     }
                 };
-                let now = now();
+                turn = now();
                 match wake {
-                    Wake::Input(Some(input)) => self.handle_input(input),
+                    Wake::Input(Some(input)) => self.handle_input(input, turn),
                     // The router dropped its sender: the server is gone.
-                    Wake::Input(None) => self.session.close(now),
-                    Wake::Socket(id, result) => self.handle_ws_result(id, result),
+                    Wake::Input(None) => self.session.close(turn),
+                    Wake::Socket(id, result) => self.handle_ws_result(id, result, turn),
                     Wake::Commands => {
                         let mut engine = Engine {
                             session: &mut self.session,
-                            now,
+                            now: turn,
                         };
                         self.app.handle_commands(&mut engine);
                     }
                     Wake::Aborted(id) => {
                         self.responders.remove(&id);
-                        self.session.handle_request_aborted(now, id);
+                        self.session.handle_request_aborted(turn, id);
                     }
                     Wake::Work => {}
                     Wake::Timer => {
-                        self.session.handle_timeout(now);
+                        // Fired: re-armed on the next turn, whatever the deadline.
+                        armed = None;
+                        self.session.handle_timeout(turn);
                         let mut engine = Engine {
                             session: &mut self.session,
-                            now,
+                            now: turn,
                         };
                         self.app.handle_timeout(&mut engine);
                     }
@@ -241,7 +249,7 @@ where
         }
     }
 
-    fn handle_input(&mut self, input: SessionInput<Io>) {
+    fn handle_input(&mut self, input: SessionInput<Io>, now: Instant) {
         match input {
             SessionInput::Request(routed) => {
                 let RoutedRequest {
@@ -251,7 +259,6 @@ where
                 } = *routed;
                 let id = request.id();
                 self.responders.insert(id, reply);
-                let now = now();
                 self.session.handle_request(now, request);
                 if let Some(body) = body {
                     self.session.handle_body(now, id, body);
@@ -261,7 +268,7 @@ where
             SessionInput::Shutdown => {
                 let mut engine = Engine {
                     session: &mut self.session,
-                    now: now(),
+                    now,
                 };
                 self.app.shutdown(&mut engine);
             }
@@ -276,8 +283,12 @@ where
         }
     }
 
-    fn handle_ws_result(&mut self, id: RequestId, result: Result<Message, ws::Error>) {
-        let now = now();
+    fn handle_ws_result(
+        &mut self,
+        id: RequestId,
+        result: Result<Message, ws::Error>,
+        now: Instant,
+    ) {
         match result {
             Ok(Message::Text(text)) => {
                 self.session
@@ -317,10 +328,9 @@ where
     }
 
     /// Drains the session and the app until neither has anything more, then
-    /// writes the WebSocket frames of the turn.
-    async fn pump(&mut self) {
+    /// writes the WebSocket frames of the turn; `now` is the turn's instant.
+    async fn pump(&mut self, now: Instant) {
         loop {
-            let now = now();
             let mut progressed = false;
             {
                 let mut engine = Engine {
@@ -352,7 +362,7 @@ where
         }
         let engine = Engine {
             session: &mut self.session,
-            now: now(),
+            now,
         };
         self.app.after_turn(&engine);
         self.write_sockets().await;
@@ -462,10 +472,11 @@ where
     async fn finish(mut self) {
         self.router.remove(self.session.sid());
         self.inbox.close();
+        let now = now();
         while let Ok(input) = self.inbox.try_recv() {
-            self.handle_input(input);
+            self.handle_input(input, now);
         }
-        self.pump().await;
+        self.pump(now).await;
         for socket in self.sockets.iter_mut().filter_map(Option::take) {
             if let Some(ws) = socket.ws {
                 let (code, reason) = socket.close.unwrap_or((1000, ""));
