@@ -271,12 +271,7 @@ fn to_http(response: engineio::Response) -> http::Response {
         };
         // Every engine header is valid (echoed values come from parsed request
         // headers); one that is not is left out rather than sent broken.
-        if http::Response::new(200)
-            .try_header(name, value.clone())
-            .is_ok()
-        {
-            out = out.header(name, value);
-        } else {
+        if out.push_header(name.into(), value).is_err() {
             tracing::warn!(header = name, "engine header not representable; left out");
         }
     }
