@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::future::{poll_fn, Future};
 use std::sync::Arc;
-use std::task::Poll;
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -330,6 +330,7 @@ where
     /// Drains the session and the app until neither has anything more, then
     /// writes the WebSocket frames of the turn; `now` is the turn's instant.
     async fn pump(&mut self, now: Instant) {
+        self.take_signal();
         loop {
             let mut progressed = false;
             {
@@ -366,6 +367,16 @@ where
         };
         self.app.after_turn(&engine);
         self.write_sockets().await;
+    }
+
+    /// Takes the permit a signal left, since the commands it announced are about to be
+    /// drained. Without this, a handler that answers from inside this task (an ack) rings
+    /// the task's own signal, and the task wakes once more after the answer is written,
+    /// to find nothing. Taken before the drain, so a command queued after it rings anew.
+    fn take_signal(&self) {
+        let notified = self.signal.notified();
+        tokio::pin!(notified);
+        let _ = notified.poll(&mut Context::from_waker(Waker::noop()));
     }
 
     fn route(&mut self, transmit: Transmit) {
