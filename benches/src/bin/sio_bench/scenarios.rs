@@ -457,15 +457,29 @@ async fn receiver(
     let Some(mut conn) = connect_ws(shared, addr, None, seed).await else {
         return Ok(());
     };
-    conn.queue_text(format!("42[\"join\",\"{ROOM}\"]").as_bytes());
+    let join = format!("42[\"join\",\"{ROOM}\"]");
+    conn.queue_text(join.as_bytes());
     conn.flush().await.map_err(|e| format!("send: {e}"))?;
     shared.ready.fetch_add(1, Ordering::AcqRel);
     let pad = format!("\"pad\":\"{PAYLOAD}\"");
     let mut reached = false;
     loop {
-        let text = next_text(&mut conn)
-            .await
-            .map_err(|e| format!("receive: {e}"))?;
+        // Until the first broadcast arrives, the join is repeated every half second: a
+        // server may drop an event that arrives before its connect handler registered the
+        // event's handler (socketioxide runs that handler after answering the CONNECT).
+        let text = if reached {
+            next_text(&mut conn).await
+        } else {
+            match tokio::time::timeout(Duration::from_millis(500), next_text(&mut conn)).await {
+                Ok(text) => text,
+                Err(_) => {
+                    conn.queue_text(join.as_bytes());
+                    conn.flush().await.map_err(|e| format!("send: {e}"))?;
+                    continue;
+                }
+            }
+        };
+        let text = text.map_err(|e| format!("receive: {e}"))?;
         let now = shared.base.elapsed().as_nanos() as u64;
         // The data object comes back with its keys in either order: a server that parses
         // it into a map (serde_json's `Value`) writes them sorted.
