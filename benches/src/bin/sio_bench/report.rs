@@ -250,8 +250,9 @@ pub(crate) fn table(lines: &[Value], only: Option<&str>) -> String {
             };
             let need = need[i - 1];
             parts.push(match r {
+                // Three decimals, so that a ratio just under its floor does not print as it.
                 Some(r) => format!(
-                    "{:.2}× {peer} (floor {need}×) {}",
+                    "{:.3}× {peer} (floor {need}×) {}",
                     r,
                     if r >= need { "met" } else { "NOT MET" }
                 ),
