@@ -14,8 +14,14 @@ cargo test --workspace --all-targets
 cargo test --workspace --doc
 
 step "benchmarks build (timings are run by scripts/bench-*.sh, not here)"
-cargo build --workspace --bins
+cargo build --workspace --bins --examples
 node --check benches/node/parser-bench.js
+node --check benches/node/bench-server.js
+bash -n scripts/bench-sio.sh
+# The socketioxide peer server: its own workspace and lockfile, built where the bench
+# script builds it (in debug here: only that it builds is checked).
+cargo build --locked --manifest-path benches/peers/socketioxide-server/Cargo.toml \
+  --target-dir target/peers
 
 step "fuzz targets build on stable, and replay their committed seed corpora"
 cargo build --manifest-path fuzz/Cargo.toml

@@ -8,6 +8,7 @@
 mod engineio_interop;
 mod http;
 mod node;
+mod socketio;
 mod websocket;
 
 use std::net::SocketAddr;

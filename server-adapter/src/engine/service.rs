@@ -12,7 +12,7 @@ use tokio::sync::{mpsc, oneshot, Notify};
 
 use super::app::{AppFactory, HandshakeRequest};
 use super::router::RouterHandle;
-use super::task::{now, Answer, SessionInput, SessionTask};
+use super::task::{now, Answer, RoutedRequest, SessionInput, SessionTask};
 use crate::http::{self, Reply};
 use crate::ws::{self, WebSocket};
 
@@ -140,11 +140,11 @@ where
                 };
                 let (reply, answer) = oneshot::channel();
                 let body = (engine_head.method == Method::Post).then_some(body);
-                let input = SessionInput::Request {
+                let input = SessionInput::Request(Box::new(RoutedRequest {
                     request: routed,
                     body,
                     reply,
-                };
+                }));
                 if inbox.send(input).await.is_err() {
                     return Reply::Response(gone());
                 }
@@ -195,9 +195,11 @@ where
             // WebSocket-only: the connection's own task becomes the session's.
             Some(accept) => {
                 let ws_config = self.ws_config.clone();
-                Reply::upgrade(accept.response(), move |upgraded| async move {
+                // The session's future itself, not a block awaiting it: that block would
+                // hold the task a second time.
+                Reply::upgrade(accept.response(), move |upgraded| {
                     task.attach(id, WebSocket::from_upgraded(upgraded, &ws_config));
-                    task.run().await;
+                    task.run()
                 })
             }
             None => {
@@ -269,12 +271,7 @@ fn to_http(response: engineio::Response) -> http::Response {
         };
         // Every engine header is valid (echoed values come from parsed request
         // headers); one that is not is left out rather than sent broken.
-        if http::Response::new(200)
-            .try_header(name, value.clone())
-            .is_ok()
-        {
-            out = out.header(name, value);
-        } else {
+        if out.push_header(name.into(), value).is_err() {
             tracing::warn!(header = name, "engine header not representable; left out");
         }
     }

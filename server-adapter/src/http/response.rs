@@ -100,10 +100,20 @@ impl Response {
         name: impl Into<Cow<'static, str>>,
         value: impl Into<Bytes>,
     ) -> Result<Response, InvalidHeader> {
-        let (name, value) = (name.into(), value.into());
+        self.push_header(name.into(), value.into())?;
+        Ok(self)
+    }
+
+    /// Adds a header field in place, or says why it cannot be sent (the response is kept
+    /// either way).
+    pub(crate) fn push_header(
+        &mut self,
+        name: Cow<'static, str>,
+        value: Bytes,
+    ) -> Result<(), InvalidHeader> {
         check_header(&name, &value)?;
         self.headers.push((name, value));
-        Ok(self)
+        Ok(())
     }
 
     /// Sets the body.

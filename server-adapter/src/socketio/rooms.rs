@@ -1,6 +1,7 @@
 //! The sockets of a namespace and the rooms they joined (the in-memory adapter).
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use socketio_core::SocketId;
 
@@ -17,16 +18,42 @@ pub(crate) struct Selection {
     pub(crate) except_socket: Option<SocketId>,
 }
 
+/// Hashes socket ids, which the server draws itself (120 random bits; a client never
+/// chooses one that is stored), so the flood resistance of the default keyed hash buys
+/// nothing for them. With SipHash, hashing ids was an eighth of a broadcast's
+/// instructions (each member is looked up once or twice). Room names, which clients choose,
+/// keep the default hasher.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(23) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type IdMap<V> = HashMap<SocketId, V, BuildHasherDefault<IdHasher>>;
+type IdSet = HashSet<SocketId, BuildHasherDefault<IdHasher>>;
+
 /// The sockets of one namespace and their rooms.
 ///
 /// Every socket is also reachable as the room named by its id (as in the
 /// reference server), without that room being stored.
 #[derive(Debug, Default)]
 pub(crate) struct Members {
-    sockets: HashMap<SocketId, SocketRef>,
-    rooms: HashMap<Room, HashSet<SocketId>>,
+    sockets: IdMap<SocketRef>,
+    rooms: HashMap<Room, IdSet>,
     /// The rooms each socket joined (only sockets that joined any).
-    joined: HashMap<SocketId, HashSet<Room>>,
+    joined: IdMap<HashSet<Room>>,
 }
 
 impl Members {
@@ -104,7 +131,25 @@ impl Members {
             }
             return;
         }
-        let mut seen: HashSet<SocketId> = HashSet::new();
+        if let [room] = selection.rooms.as_slice() {
+            // One room: its members are distinct, and only the socket its name may be the id
+            // of could come twice, so no set of the sockets seen is needed.
+            let members = self.rooms.get(room);
+            for id in members.into_iter().flatten() {
+                if !excluded(id) {
+                    if let Some(socket) = self.sockets.get(id) {
+                        f(socket);
+                    }
+                }
+            }
+            let direct = SocketId::parse(room)
+                .filter(|id| !members.is_some_and(|m| m.contains(id)) && !excluded(id));
+            if let Some(socket) = direct.and_then(|id| self.sockets.get(&id)) {
+                f(socket);
+            }
+            return;
+        }
+        let mut seen = IdSet::default();
         for room in &selection.rooms {
             let direct = SocketId::parse(room).filter(|id| self.sockets.contains_key(id));
             let members = self
@@ -126,5 +171,105 @@ impl Members {
 
     fn in_room(&self, id: SocketId, room: &str) -> bool {
         room == id.as_str() || self.rooms.get(room).is_some_and(|m| m.contains(&id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use socketio_parser::Namespace;
+    use tokio::sync::Notify;
+
+    use super::*;
+    use crate::engine::HandshakeRequest;
+    use crate::socketio::handshake::Handshake;
+    use crate::socketio::namespace::Registry;
+    use crate::socketio::outbound::Outbound;
+
+    fn members(n: u8) -> (Members, Vec<SocketId>) {
+        let ns = Registry::default().of(Namespace::main());
+        let request = Arc::new(HandshakeRequest {
+            sid: engineio::Sid::from_random_bytes([1; 15]),
+            transport: engineio::TransportKind::WebSocket,
+            query: String::new(),
+            headers: Vec::new(),
+            address: None,
+        });
+        let mut m = Members::default();
+        let mut ids = Vec::new();
+        for i in 0..n {
+            let id = SocketId::from_random_bytes([i; 15]);
+            let outbound = Arc::new(Outbound::new(Arc::new(Notify::new()), 8, 1024));
+            let handshake = Handshake::new(request.clone(), None);
+            m.insert(SocketRef::new(id, ns.clone(), outbound, handshake));
+            ids.push(id);
+        }
+        (m, ids)
+    }
+
+    fn selected(m: &Members, selection: &Selection) -> Vec<SocketId> {
+        let mut out = Vec::new();
+        m.for_each(selection, |s| out.push(s.id()));
+        out.sort();
+        out
+    }
+
+    fn sorted(mut ids: Vec<SocketId>) -> Vec<SocketId> {
+        ids.sort();
+        ids
+    }
+
+    fn to(rooms: &[&str]) -> Selection {
+        Selection {
+            rooms: rooms.iter().map(|r| r.to_string()).collect(),
+            ..Selection::default()
+        }
+    }
+
+    #[test]
+    fn one_room_reaches_its_members_once() {
+        let (mut m, ids) = members(4);
+        m.join(ids[0], "r");
+        m.join(ids[1], "r");
+        m.join(ids[2], "other");
+        assert_eq!(selected(&m, &to(&["r"])), sorted(vec![ids[0], ids[1]]));
+        let mut except = to(&["r"]);
+        except.except_socket = Some(ids[0]);
+        assert_eq!(selected(&m, &except), vec![ids[1]]);
+        let mut except = to(&["r"]);
+        except.except_rooms = vec!["r".into()];
+        assert!(selected(&m, &except).is_empty());
+        assert!(selected(&m, &to(&["nobody"])).is_empty());
+    }
+
+    #[test]
+    fn a_socket_is_the_room_of_its_id_and_is_reached_once() {
+        let (mut m, ids) = members(3);
+        let own = ids[1].to_string();
+        assert_eq!(selected(&m, &to(&[&own])), vec![ids[1]]);
+        // Someone joined a room that happens to be named by that id: still once each.
+        m.join(ids[1], &own);
+        m.join(ids[2], &own);
+        assert_eq!(selected(&m, &to(&[&own])), sorted(vec![ids[1], ids[2]]));
+        let mut except = to(&[&own]);
+        except.except_socket = Some(ids[1]);
+        assert_eq!(selected(&m, &except), vec![ids[2]]);
+    }
+
+    #[test]
+    fn several_rooms_reach_each_socket_once() {
+        let (mut m, ids) = members(4);
+        m.join(ids[0], "a");
+        m.join(ids[0], "b");
+        m.join(ids[1], "b");
+        let own = ids[3].to_string();
+        assert_eq!(
+            selected(&m, &to(&["a", "b", &own])),
+            sorted(vec![ids[0], ids[1], ids[3]])
+        );
+        assert_eq!(selected(&m, &Selection::default()), sorted(ids.clone()));
+        m.remove(ids[0]);
+        assert_eq!(selected(&m, &to(&["a", "b"])), vec![ids[1]]);
     }
 }

@@ -1,0 +1,290 @@
+//! Results: one JSON line per scenario and server, and the markdown table that puts the
+//! servers side by side with the ratios.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use crate::scenarios::Outcome;
+
+/// The servers, in table order; the first is the one under test.
+pub(crate) const SERVERS: [&str; 3] = ["ours", "node", "socketioxide"];
+
+/// The scenarios, in table order.
+pub(crate) const SCENARIOS: [&str; 6] = ["ack", "fanout", "binary", "polling", "idle", "connect"];
+
+/// The JSON line of one run.
+pub(crate) fn line(scenario: &str, server: &str, outcome: &Outcome) -> Value {
+    let w = outcome.window;
+    let messages = outcome.hist.count();
+    let per_second = |n: f64| if w.seconds > 0.0 { n / w.seconds } else { 0.0 };
+    let mut v = json!({
+        "scenario": scenario,
+        "server": server,
+        "clients": outcome.clients,
+        "seconds": round(w.seconds, 3),
+        "messages": messages,
+        "throughput": round(per_second(messages as f64), 1),
+        "p50_us": round(outcome.hist.quantile(0.50) as f64 / 1000.0, 1),
+        "p99_us": round(outcome.hist.quantile(0.99) as f64 / 1000.0, 1),
+        "server_cpu_s": round(w.server_cpu, 3),
+        "server_cpu_ms_per_1k": if messages > 0 { round(w.server_cpu * 1e6 / messages as f64, 3) } else { 0.0 },
+        "messages_per_server_cpu_s": if w.server_cpu > 0.0 { round(messages as f64 / w.server_cpu, 0) } else { 0.0 },
+        "client_cpu_s": round(w.client_cpu, 3),
+        "client_cpu_util": round(per_second(w.client_cpu), 3),
+        "peak_rss_kib": outcome.peak_kib,
+        "errors": outcome.errors,
+        "first_error": outcome.first_error,
+    });
+    if let Some(idle) = outcome.idle {
+        let per = (idle.loaded_kib.saturating_sub(idle.base_kib) as f64 * 1024.0)
+            / idle.connections.max(1) as f64;
+        v["idle_connections"] = json!(idle.connections);
+        v["rss_base_kib"] = json!(idle.base_kib);
+        v["rss_loaded_kib"] = json!(idle.loaded_kib);
+        v["bytes_per_connection"] = json!(round(per, 0));
+    }
+    v
+}
+
+fn round(x: f64, places: i32) -> f64 {
+    let f = 10f64.powi(places);
+    (x * f).round() / f
+}
+
+/// Whether a larger value is better.
+#[derive(Clone, Copy, PartialEq)]
+enum Better {
+    Higher,
+    Lower,
+    /// Shown, not compared.
+    Neither,
+}
+
+struct Metric {
+    key: &'static str,
+    label: &'static str,
+    better: Better,
+    /// Divides the stored value for display (KiB → MiB...).
+    scale: f64,
+    places: usize,
+}
+
+const fn metric(
+    key: &'static str,
+    label: &'static str,
+    better: Better,
+    scale: f64,
+    places: usize,
+) -> Metric {
+    Metric {
+        key,
+        label,
+        better,
+        scale,
+        places,
+    }
+}
+
+fn metrics(scenario: &str) -> Vec<Metric> {
+    use Better::*;
+    let unit = match scenario {
+        "fanout" => "deliveries",
+        "idle" | "connect" => "connections",
+        _ => "round trips",
+    };
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    let mut m = Vec::new();
+    if scenario == "idle" {
+        m.push(metric(
+            "idle_connections",
+            "connections held",
+            Neither,
+            1.0,
+            0,
+        ));
+        m.push(metric(
+            "bytes_per_connection",
+            "memory per idle connection (KiB)",
+            Lower,
+            1024.0,
+            2,
+        ));
+        m.push(metric(
+            "server_cpu_ms_per_1k",
+            "server CPU ms per 1k connections opened",
+            Lower,
+            1.0,
+            1,
+        ));
+        m.push(metric(
+            "messages_per_server_cpu_s",
+            "connections opened per server CPU s",
+            Higher,
+            1.0,
+            0,
+        ));
+        m.push(metric("p50_us", "connect latency p50 (µs)", Lower, 1.0, 0));
+        m.push(metric("p99_us", "connect latency p99 (µs)", Lower, 1.0, 0));
+    } else {
+        m.push(metric(
+            "throughput",
+            leak(format!("{unit} per second")),
+            Higher,
+            1.0,
+            0,
+        ));
+        m.push(metric("p50_us", "latency p50 (µs)", Lower, 1.0, 0));
+        m.push(metric("p99_us", "latency p99 (µs)", Lower, 1.0, 0));
+        m.push(metric(
+            "server_cpu_ms_per_1k",
+            leak(format!("server CPU ms per 1k {unit}")),
+            Lower,
+            1.0,
+            2,
+        ));
+        m.push(metric(
+            "messages_per_server_cpu_s",
+            leak(format!("{unit} per server CPU s")),
+            Higher,
+            1.0,
+            0,
+        ));
+    }
+    m.push(metric(
+        "peak_rss_kib",
+        "server peak RSS (MiB)",
+        Lower,
+        1024.0,
+        1,
+    ));
+    m.push(metric(
+        "client_cpu_util",
+        "load generator CPU (cores)",
+        Neither,
+        1.0,
+        2,
+    ));
+    m
+}
+
+/// The markdown table of every scenario in `lines` (the last line of each scenario and
+/// server wins), then the floors.
+pub(crate) fn table(lines: &[Value], only: Option<&str>) -> String {
+    let mut runs: BTreeMap<(usize, usize), &Value> = BTreeMap::new();
+    for v in lines {
+        let (Some(s), Some(sv)) = (v["scenario"].as_str(), v["server"].as_str()) else {
+            continue;
+        };
+        let (Some(si), Some(svi)) = (
+            SCENARIOS.iter().position(|x| *x == s),
+            SERVERS.iter().position(|x| *x == sv),
+        ) else {
+            continue;
+        };
+        if only.is_some_and(|o| o != s) {
+            continue;
+        }
+        runs.insert((si, svi), v);
+    }
+    let mut out = String::new();
+    out.push_str("| scenario | metric | ours | node | socketioxide | ours vs node | ours vs socketioxide |\n");
+    out.push_str("|---|---|---:|---:|---:|---:|---:|\n");
+    let mut floors = String::new();
+    for (si, scenario) in SCENARIOS.iter().enumerate() {
+        let get = |svi: usize| runs.get(&(si, svi)).copied();
+        if (0..SERVERS.len()).all(|i| get(i).is_none()) {
+            continue;
+        }
+        for (mi, m) in metrics(scenario).iter().enumerate() {
+            let value = |svi: usize| -> Option<f64> {
+                let v = get(svi)?;
+                if v["errors"].as_u64().unwrap_or(0) > 0 {
+                    return None;
+                }
+                v[m.key].as_f64()
+            };
+            let cell = |svi: usize| -> String {
+                match get(svi) {
+                    None => "-".into(),
+                    Some(v) if v["errors"].as_u64().unwrap_or(0) > 0 => "error".into(),
+                    Some(_) => {
+                        value(svi).map_or("-".into(), |x| format!("{:.*}", m.places, x / m.scale))
+                    }
+                }
+            };
+            let ratio = |svi: usize| -> String {
+                match (value(0), value(svi), m.better) {
+                    (Some(a), Some(b), Better::Higher) if b > 0.0 => format!("{:.2}×", a / b),
+                    (Some(a), Some(b), Better::Lower) if a > 0.0 => format!("{:.2}×", b / a),
+                    _ => String::new(),
+                }
+            };
+            let name = if mi == 0 { *scenario } else { "" };
+            out.push_str(&format!(
+                "| {name} | {} | {} | {} | {} | {} | {} |\n",
+                m.label,
+                cell(0),
+                cell(1),
+                cell(2),
+                ratio(1),
+                ratio(2)
+            ));
+        }
+        // The floors: CPU efficiency everywhere, memory per idle connection.
+        let (key, need) = if *scenario == "idle" {
+            ("bytes_per_connection", [4.0, 2.0])
+        } else {
+            ("messages_per_server_cpu_s", [3.0, 1.5])
+        };
+        let ours = get(0)
+            .and_then(|v| v[key].as_f64())
+            .filter(|_| get(0).is_some_and(|v| v["errors"].as_u64().unwrap_or(0) == 0));
+        let mut parts = Vec::new();
+        for (i, peer) in [(1, "node"), (2, "socketioxide")] {
+            let theirs = get(i).and_then(|v| v[key].as_f64());
+            let r = match (ours, theirs) {
+                (Some(a), Some(b)) if *scenario == "idle" && a > 0.0 => Some(b / a),
+                (Some(a), Some(b)) if *scenario != "idle" && b > 0.0 => Some(a / b),
+                _ => None,
+            };
+            let need = need[i - 1];
+            parts.push(match r {
+                // Three decimals, so that a ratio just under its floor does not print as it.
+                Some(r) => format!(
+                    "{:.3}× {peer} (floor {need}×) {}",
+                    r,
+                    if r >= need { "met" } else { "NOT MET" }
+                ),
+                None => format!("{peer}: no figure"),
+            });
+        }
+        let what = if *scenario == "idle" {
+            "memory per idle connection"
+        } else {
+            "messages per server CPU second"
+        };
+        floors.push_str(&format!("- {scenario}, {what}: {}\n", parts.join("; ")));
+    }
+    out.push('\n');
+    out.push_str("Floors (ours against each peer):\n\n");
+    out.push_str(&floors);
+    let errors: Vec<String> = runs
+        .values()
+        .filter(|v| v["errors"].as_u64().unwrap_or(0) > 0)
+        .map(|v| {
+            format!(
+                "- {} on {}: {} errors, first: {}\n",
+                v["scenario"].as_str().unwrap_or("?"),
+                v["server"].as_str().unwrap_or("?"),
+                v["errors"],
+                v["first_error"].as_str().unwrap_or("?")
+            )
+        })
+        .collect();
+    if !errors.is_empty() {
+        out.push_str("\nErrors (a run with errors shows no figures):\n\n");
+        out.extend(errors);
+    }
+    out
+}

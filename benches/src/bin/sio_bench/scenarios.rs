@@ -1,0 +1,769 @@
+//! The six scenarios. Each one runs against one server process and returns an [`Outcome`].
+//!
+//! What counts as one *message* in each, for throughput and CPU per 1,000 messages:
+//!
+//! | scenario | message | latency |
+//! |---|---|---|
+//! | `ack` | one round trip: `42N["echo-ack",<64-byte string>]` in, `43N[...]` out | send to ack |
+//! | `fanout` | one `broadcast` event delivered to one of the 1,000 room members | send to delivery |
+//! | `binary` | one round trip carrying one 1 KiB attachment each way | send to ack + attachment |
+//! | `polling` | one round trip over long-polling (a POST in, the ack on the parked GET) | POST to ack |
+//! | `idle` | one connection opened and held (CPU per 1,000 is the cost of opening them) | connect to `40{sid}` |
+//! | `connect` | one connection: WebSocket handshake, Engine.IO open, `40` → `40{sid}`, close | connect to `40{sid}` |
+//!
+//! Every answer is compared byte for byte with what the reference server sends; anything
+//! else is counted as an error and the client that got it stops.
+
+use std::cell::RefCell;
+use std::io::Write as _;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use tokio::sync::{Notify, Semaphore};
+
+use crate::harness::{self, Shared, Tally, Window, MEASURE};
+use crate::hist::Hist;
+use crate::procfs;
+use crate::sio::{packets, Msg, SioPolling, SioWs};
+
+/// The 64-byte string argument of `ack`, `polling` and `fanout` (plain ASCII: no escapes).
+const PAYLOAD: &str = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_";
+
+/// Size of the `binary` attachment.
+const ATTACHMENT: usize = 1024;
+
+/// The room of `fanout`.
+const ROOM: &str = "fanout";
+
+/// Longest wait for one connection to be established.
+const CONNECT_LIMIT: Duration = Duration::from_secs(20);
+
+/// Longest wait for every client of a scenario to be connected.
+const SETUP_LIMIT: Duration = Duration::from_secs(300);
+
+/// How a scenario is run.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    pub(crate) addr: SocketAddr,
+    pub(crate) server_pid: u32,
+    pub(crate) warmup: Duration,
+    pub(crate) measure: Duration,
+    /// Client threads (each a single-threaded runtime).
+    pub(crate) threads: usize,
+    /// Connections of `idle`.
+    pub(crate) idle_connections: usize,
+    /// Room members of `fanout`.
+    pub(crate) fanout_members: usize,
+    /// Broadcasts `fanout` keeps in flight.
+    pub(crate) fanout_window: u64,
+}
+
+/// What one scenario measured against one server.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    pub(crate) clients: usize,
+    pub(crate) window: Window,
+    pub(crate) hist: Hist,
+    pub(crate) peak_kib: u64,
+    pub(crate) idle: Option<IdleMemory>,
+    pub(crate) errors: u64,
+    pub(crate) first_error: Option<String>,
+}
+
+/// Resident memory of the server before and after opening the idle connections.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct IdleMemory {
+    pub(crate) connections: usize,
+    pub(crate) base_kib: u64,
+    pub(crate) loaded_kib: u64,
+}
+
+type Result<T> = std::result::Result<T, String>;
+
+fn io_err(e: std::io::Error) -> String {
+    e.to_string()
+}
+
+fn finish(
+    plan: &Plan,
+    shared: &Shared,
+    clients: usize,
+    window: Window,
+    tally: Tally,
+    idle: Option<IdleMemory>,
+) -> Result<Outcome> {
+    let (errors, first_error) = shared.errors();
+    let peak_kib = procfs::memory(plan.server_pid).map_err(io_err)?.peak_kib;
+    Ok(Outcome {
+        clients,
+        window,
+        hist: tally.hist,
+        peak_kib,
+        idle,
+        errors,
+        first_error,
+    })
+}
+
+/// Splits `total` clients over `threads`: how many thread `i` runs.
+fn share(total: usize, threads: usize, i: usize) -> usize {
+    total / threads + usize::from(i < total % threads)
+}
+
+fn record(shared: &Shared, tally: &RefCell<Tally>, start: Instant) {
+    if shared.measuring() {
+        tally
+            .borrow_mut()
+            .hist
+            .record(start.elapsed().as_nanos() as u64);
+    }
+}
+
+async fn connect_ws(
+    shared: &Shared,
+    addr: SocketAddr,
+    source: Option<Ipv4Addr>,
+    seed: u64,
+) -> Option<SioWs> {
+    match tokio::time::timeout(CONNECT_LIMIT, SioWs::connect(addr, source, seed)).await {
+        Ok(Ok(conn)) => Some(conn),
+        Ok(Err(e)) => {
+            shared.error(format!("connect: {e}"));
+            None
+        }
+        Err(_) => {
+            shared.error("connect: timed out");
+            None
+        }
+    }
+}
+
+/// The next Socket.IO text packet; a binary message here is an error.
+async fn next_text(conn: &mut SioWs) -> std::io::Result<Bytes> {
+    match conn.recv().await? {
+        Msg::Text(t) => Ok(t),
+        Msg::Binary(_) => Err(std::io::Error::other("unexpected binary message")),
+    }
+}
+
+// ----- ack and binary: round trips over WebSocket ----------------------------------------
+
+/// `clients` connections, each sending `echo-ack` and waiting for its answer, again and again.
+pub(crate) fn ack(plan: &Plan, clients: usize, binary: bool) -> Result<Outcome> {
+    let shared = Shared::new();
+    let addr = plan.addr;
+    let threads = plan.threads.min(clients).max(1);
+    let handles = harness::spawn_clients(threads, &shared, move |t, shared, tally| async move {
+        let local = tokio::task::LocalSet::new();
+        for k in 0..share(clients, threads, t) {
+            let seed = (t * 100_000 + k) as u64;
+            let (shared, tally) = (shared.clone(), tally.clone());
+            local.spawn_local(async move {
+                if let Err(e) = ack_client(&shared, &tally, addr, seed, binary).await {
+                    shared.error(e);
+                }
+            });
+        }
+        local.await;
+    });
+    let ready = harness::wait_ready(&shared, clients, SETUP_LIMIT);
+    let window = if ready {
+        harness::warm_and_measure(&shared, plan.server_pid, plan.warmup, plan.measure)
+    } else {
+        Err(std::io::Error::other("clients did not connect"))
+    };
+    let tally = harness::join_clients(&shared, handles);
+    let window = window.map_err(|e| with_first_error(&shared, e))?;
+    finish(plan, &shared, clients, window, tally, None)
+}
+
+fn with_first_error(shared: &Shared, e: std::io::Error) -> String {
+    match shared.errors().1 {
+        Some(first) => format!("{e} (first error: {first})"),
+        None => e.to_string(),
+    }
+}
+
+async fn ack_client(
+    shared: &Shared,
+    tally: &RefCell<Tally>,
+    addr: SocketAddr,
+    seed: u64,
+    binary: bool,
+) -> std::result::Result<(), String> {
+    let Some(mut conn) = connect_ws(shared, addr, None, seed).await else {
+        return Ok(());
+    };
+    shared.ready.fetch_add(1, Ordering::AcqRel);
+    let mut text = Vec::with_capacity(128);
+    let mut expect = Vec::with_capacity(128);
+    let mut blob: Vec<u8> = (0..ATTACHMENT).map(|i| (i as u64 ^ seed) as u8).collect();
+    for id in 1u64.. {
+        text.clear();
+        expect.clear();
+        if binary {
+            let _ = write!(
+                text,
+                "451-{id}[\"echo-ack\",{{\"_placeholder\":true,\"num\":0}}]"
+            );
+            let _ = write!(expect, "61-{id}[{{\"_placeholder\":true,\"num\":0}}]");
+            blob[..8].copy_from_slice(&id.to_le_bytes());
+        } else {
+            let _ = write!(text, "42{id}[\"echo-ack\",\"{PAYLOAD}\"]");
+            let _ = write!(expect, "3{id}[\"{PAYLOAD}\"]");
+        }
+        let start = Instant::now();
+        conn.queue_text(&text);
+        if binary {
+            conn.queue_binary(&blob);
+        }
+        conn.flush().await.map_err(|e| format!("send: {e}"))?;
+        let reply = next_text(&mut conn)
+            .await
+            .map_err(|e| format!("receive: {e}"))?;
+        if reply[..] != expect[..] {
+            return Err(format!(
+                "expected {:?}, got {:?}",
+                String::from_utf8_lossy(&expect),
+                String::from_utf8_lossy(&reply)
+            ));
+        }
+        if binary {
+            match conn.recv().await.map_err(|e| format!("receive: {e}"))? {
+                Msg::Binary(b) if b[..] == blob[..] => {}
+                Msg::Binary(_) => return Err("the attachment came back changed".into()),
+                Msg::Text(t) => {
+                    return Err(format!(
+                        "expected the attachment, got {:?}",
+                        String::from_utf8_lossy(&t)
+                    ))
+                }
+            }
+        }
+        record(shared, tally, start);
+    }
+    Ok(())
+}
+
+// ----- polling: round trips over long-polling ---------------------------------------------
+
+/// `clients` long-polling sessions, each keeping one GET parked and POSTing `echo-ack`.
+pub(crate) fn polling(plan: &Plan, clients: usize) -> Result<Outcome> {
+    let shared = Shared::new();
+    let addr = plan.addr;
+    let threads = plan.threads.min(clients).max(1);
+    let handles = harness::spawn_clients(threads, &shared, move |t, shared, tally| async move {
+        let local = tokio::task::LocalSet::new();
+        for _ in 0..share(clients, threads, t) {
+            let (shared, tally) = (shared.clone(), tally.clone());
+            local.spawn_local(async move {
+                if let Err(e) = polling_client(&shared, &tally, addr).await {
+                    shared.error(e);
+                }
+            });
+        }
+        local.await;
+    });
+    let ready = harness::wait_ready(&shared, clients, SETUP_LIMIT);
+    let window = if ready {
+        harness::warm_and_measure(&shared, plan.server_pid, plan.warmup, plan.measure)
+    } else {
+        Err(std::io::Error::other("clients did not connect"))
+    };
+    let tally = harness::join_clients(&shared, handles);
+    let window = window.map_err(|e| with_first_error(&shared, e))?;
+    finish(plan, &shared, clients, window, tally, None)
+}
+
+async fn polling_client(
+    shared: &Arc<Shared>,
+    tally: &RefCell<Tally>,
+    addr: SocketAddr,
+) -> std::result::Result<(), String> {
+    let conn = match tokio::time::timeout(CONNECT_LIMIT, SioPolling::connect(addr)).await {
+        Ok(Ok(conn)) => conn,
+        Ok(Err(e)) => return Err(format!("connect: {e}")),
+        Err(_) => return Err("connect: timed out".into()),
+    };
+    let SioPolling {
+        mut get,
+        mut post,
+        path,
+    } = conn;
+    shared.ready.fetch_add(1, Ordering::AcqRel);
+    // The GET loop: one request always parked, its packets handed to the sender.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Bytes>();
+    let reader = {
+        let path = path.clone();
+        let shared = shared.clone();
+        tokio::task::spawn_local(async move {
+            loop {
+                match get.get(&path).await {
+                    Ok((200, body)) => {
+                        for packet in packets(&body) {
+                            if tx.send(packet).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    Ok((status, body)) => {
+                        shared.error(format!(
+                            "GET answered {status} {:?}",
+                            String::from_utf8_lossy(&body)
+                        ));
+                        return;
+                    }
+                    Err(e) => {
+                        shared.error(format!("GET: {e}"));
+                        return;
+                    }
+                }
+            }
+        })
+    };
+    let result = async {
+        let mut text = Vec::with_capacity(128);
+        let mut expect = Vec::with_capacity(128);
+        for id in 1u64.. {
+            text.clear();
+            expect.clear();
+            let _ = write!(text, "42{id}[\"echo-ack\",\"{PAYLOAD}\"]");
+            let _ = write!(expect, "43{id}[\"{PAYLOAD}\"]");
+            let start = Instant::now();
+            post_ok(&mut post, &path, &text).await?;
+            loop {
+                let packet = rx.recv().await.ok_or("the GET loop ended")?;
+                match packet.first() {
+                    Some(b'4') if packet[..] == expect[..] => break,
+                    Some(b'2') => post_ok(&mut post, &path, b"3").await?,
+                    Some(b'6') => {}
+                    _ => {
+                        return Err(format!(
+                            "expected {:?}, got {:?}",
+                            String::from_utf8_lossy(&expect),
+                            String::from_utf8_lossy(&packet)
+                        ))
+                    }
+                }
+            }
+            record(shared, tally, start);
+        }
+        Ok(())
+    }
+    .await;
+    reader.abort();
+    result
+}
+
+async fn post_ok(
+    post: &mut crate::http::HttpClient,
+    path: &str,
+    body: &[u8],
+) -> std::result::Result<(), String> {
+    match post.post(path, body).await {
+        Ok((200, _)) => Ok(()),
+        Ok((status, body)) => Err(format!(
+            "POST answered {status} {:?}",
+            String::from_utf8_lossy(&body)
+        )),
+        Err(e) => Err(format!("POST: {e}")),
+    }
+}
+
+// ----- fanout: one sender, a room of receivers ---------------------------------------------
+
+/// What the fan-out sender and receivers share.
+#[derive(Debug, Default)]
+struct Fanout {
+    /// Deliveries so far (every phase).
+    delivered: AtomicU64,
+    /// Receivers that got at least one broadcast.
+    reached: AtomicUsize,
+    /// Rung whenever deliveries complete another broadcast's worth.
+    progress: Notify,
+    /// The sender saw every member reached and sends the measured load now.
+    primed: AtomicBool,
+}
+
+/// `members` connections join one room; one more connection (not in it) sends `broadcast`
+/// events to the room, keeping at most `fanout_window` broadcasts' worth of deliveries
+/// outstanding. Each event carries its send time; every receiver records the delay.
+pub(crate) fn fanout(plan: &Plan) -> Result<Outcome> {
+    let shared = Shared::new();
+    let addr = plan.addr;
+    let members = plan.fanout_members;
+    let window = plan.fanout_window;
+    let threads = plan.threads.max(1);
+    let fan = Arc::new(Fanout::default());
+    let handles = {
+        let fan = fan.clone();
+        harness::spawn_clients(threads, &shared, move |t, shared, tally| {
+            let fan = fan.clone();
+            async move {
+                let local = tokio::task::LocalSet::new();
+                for k in 0..share(members, threads, t) {
+                    let seed = (t * 100_000 + k) as u64;
+                    let (shared, tally, fan) = (shared.clone(), tally.clone(), fan.clone());
+                    local.spawn_local(async move {
+                        if let Err(e) = receiver(&shared, &tally, &fan, addr, seed, members).await {
+                            shared.error(e);
+                        }
+                    });
+                }
+                if t == 0 {
+                    let (shared, fan) = (shared.clone(), fan.clone());
+                    local.spawn_local(async move {
+                        if let Err(e) = sender(&shared, &fan, addr, members, window).await {
+                            shared.error(e);
+                        }
+                    });
+                }
+                local.await;
+            }
+        })
+    };
+    let ready = harness::wait_ready(&shared, members + 1, SETUP_LIMIT) && {
+        let start = Instant::now();
+        while !fan.primed.load(Ordering::Acquire)
+            && shared.errors().0 == 0
+            && start.elapsed() < SETUP_LIMIT
+        {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        fan.primed.load(Ordering::Acquire)
+    };
+    let measured = if ready {
+        harness::warm_and_measure(&shared, plan.server_pid, plan.warmup, plan.measure)
+    } else {
+        Err(std::io::Error::other("the room was not set up"))
+    };
+    let tally = harness::join_clients(&shared, handles);
+    let measured = measured.map_err(|e| with_first_error(&shared, e))?;
+    finish(plan, &shared, members, measured, tally, None)
+}
+
+async fn receiver(
+    shared: &Shared,
+    tally: &RefCell<Tally>,
+    fan: &Fanout,
+    addr: SocketAddr,
+    seed: u64,
+    members: usize,
+) -> std::result::Result<(), String> {
+    let Some(mut conn) = connect_ws(shared, addr, None, seed).await else {
+        return Ok(());
+    };
+    let join = format!("42[\"join\",\"{ROOM}\"]");
+    conn.queue_text(join.as_bytes());
+    conn.flush().await.map_err(|e| format!("send: {e}"))?;
+    shared.ready.fetch_add(1, Ordering::AcqRel);
+    let pad = format!("\"pad\":\"{PAYLOAD}\"");
+    let mut reached = false;
+    loop {
+        // Until the first broadcast arrives, the join is repeated every half second: a
+        // server may drop an event that arrives before its connect handler registered the
+        // event's handler (socketioxide runs that handler after answering the CONNECT).
+        let text = if reached {
+            next_text(&mut conn).await
+        } else {
+            match tokio::time::timeout(Duration::from_millis(500), next_text(&mut conn)).await {
+                Ok(text) => text,
+                Err(_) => {
+                    conn.queue_text(join.as_bytes());
+                    conn.flush().await.map_err(|e| format!("send: {e}"))?;
+                    continue;
+                }
+            }
+        };
+        let text = text.map_err(|e| format!("receive: {e}"))?;
+        let now = shared.base.elapsed().as_nanos() as u64;
+        // The data object comes back with its keys in either order: a server that parses
+        // it into a map (serde_json's `Value`) writes them sorted.
+        let sent = broadcast_time(&text, pad.as_bytes()).ok_or_else(|| {
+            format!(
+                "expected a broadcast, got {:?}",
+                String::from_utf8_lossy(&text)
+            )
+        })?;
+        if !reached {
+            reached = true;
+            fan.reached.fetch_add(1, Ordering::AcqRel);
+        }
+        if shared.measuring() {
+            tally.borrow_mut().hist.record(now.saturating_sub(sent));
+        }
+        let delivered = fan.delivered.fetch_add(1, Ordering::AcqRel) + 1;
+        if delivered % members as u64 == 0 {
+            fan.progress.notify_one();
+        }
+    }
+}
+
+/// The send time in a `broadcast` event `2["broadcast",{"t":..,"pad":".."}]`, if it is one
+/// and carries the expected padding.
+fn broadcast_time(text: &[u8], pad: &[u8]) -> Option<u64> {
+    let body = text
+        .strip_prefix(&b"2[\"broadcast\",{"[..])?
+        .strip_suffix(&b"}]"[..])?;
+    let (t, other) = if let Some(rest) = body.strip_prefix(&b"\"t\":"[..]) {
+        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        (&rest[..digits], rest[digits..].strip_prefix(b",")?)
+    } else {
+        let (other, rest) = body.split_at(crate::ws::find(body, b",\"t\":")?);
+        (&rest[5..], other)
+    };
+    if other != pad || t.is_empty() || !t.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(t).ok()?.parse().ok()
+}
+
+async fn sender(
+    shared: &Shared,
+    fan: &Fanout,
+    addr: SocketAddr,
+    members: usize,
+    window: u64,
+) -> std::result::Result<(), String> {
+    let Some(mut conn) = connect_ws(shared, addr, None, u64::MAX).await else {
+        return Ok(());
+    };
+    // The sender is not in the room and never reads: its session outlives a run because
+    // the server waits pingInterval + pingTimeout (45 s by default) for a pong.
+    shared.ready.fetch_add(1, Ordering::AcqRel);
+    let mut text = Vec::with_capacity(160);
+    let mut send = |conn: &mut SioWs, shared: &Shared| {
+        text.clear();
+        let t = shared.base.elapsed().as_nanos() as u64;
+        let _ = write!(
+            text,
+            "42[\"broadcast\",{{\"room\":\"{ROOM}\",\"data\":{{\"t\":{t},\"pad\":\"{PAYLOAD}\"}}}}]"
+        );
+        conn.queue_text(&text);
+    };
+    // Wait for every member (joins are events like any other: a server may run them in
+    // any order with the connects of others), then for the probes to drain.
+    while shared.ready.load(Ordering::Acquire) < members + 1 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let start = Instant::now();
+    while fan.reached.load(Ordering::Acquire) < members {
+        if start.elapsed() > SETUP_LIMIT / 10 {
+            return Err(format!(
+                "only {} of {members} room members got a broadcast",
+                fan.reached.load(Ordering::Acquire)
+            ));
+        }
+        send(&mut conn, shared);
+        conn.flush().await.map_err(|e| format!("send: {e}"))?;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let base = fan.delivered.load(Ordering::Acquire);
+    fan.primed.store(true, Ordering::Release);
+    let members = members as u64;
+    let mut sent = 0u64;
+    loop {
+        while sent * members > fan.delivered.load(Ordering::Acquire) - base + (window - 1) * members
+        {
+            // The timeout only guards against a lost wake-up; progress normally rings.
+            let _ = tokio::time::timeout(Duration::from_millis(5), fan.progress.notified()).await;
+        }
+        send(&mut conn, shared);
+        conn.flush().await.map_err(|e| format!("send: {e}"))?;
+        sent += 1;
+    }
+}
+
+// ----- idle: many connections held open ----------------------------------------------------
+
+/// The loopback source address of connection `i`: 1,000 connections per address, from
+/// 127.0.0.2 on (127.0.0.2 to 127.0.0.251, then 127.0.1.2 ...), so that no address runs out
+/// of ephemeral ports.
+fn source_for(i: usize) -> Ipv4Addr {
+    let n = i / 1000;
+    Ipv4Addr::new(127, 0, (n / 250) as u8, 2 + (n % 250) as u8)
+}
+
+/// Opens `idle_connections` WebSocket connections and holds them; the server's resident
+/// memory before and after gives the cost of one idle connection.
+pub(crate) fn idle(plan: &Plan) -> Result<Outcome> {
+    let total = plan.idle_connections;
+    // Warm the server up (code paths, lazily built state) with a few connections first.
+    {
+        let shared = Shared::new();
+        let addr = plan.addr;
+        let handles = harness::spawn_clients(1, &shared, move |_, shared, _| async move {
+            for k in 0..50 {
+                if let Some(conn) = connect_ws(&shared, addr, None, k).await {
+                    drop(conn);
+                }
+            }
+            shared.ready.fetch_add(1, Ordering::AcqRel);
+        });
+        harness::wait_ready(&shared, 1, SETUP_LIMIT);
+        harness::join_clients(&shared, handles);
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    let base_kib = procfs::memory(plan.server_pid).map_err(io_err)?.rss_kib;
+    let shared = Shared::new();
+    shared.set_phase(MEASURE);
+    let addr = plan.addr;
+    let threads = plan.threads.max(1);
+    let before = harness::Snapshot::take(plan.server_pid).map_err(io_err)?;
+    let handles = harness::spawn_clients(threads, &shared, move |t, shared, tally| async move {
+        let local = tokio::task::LocalSet::new();
+        let connecting = Rc::new(Semaphore::new(128));
+        for k in 0..share(total, threads, t) {
+            let i = k * threads + t;
+            let (shared, tally, connecting) = (shared.clone(), tally.clone(), connecting.clone());
+            local.spawn_local(async move {
+                let permit = connecting.acquire().await.expect("never closed");
+                let start = Instant::now();
+                let Some(mut conn) = connect_ws(&shared, addr, Some(source_for(i)), i as u64).await
+                else {
+                    return;
+                };
+                record(&shared, &tally, start);
+                drop(permit);
+                shared.ready.fetch_add(1, Ordering::AcqRel);
+                // Held open; heartbeats are answered inside `recv`.
+                loop {
+                    match conn.recv().await {
+                        Ok(_) => {}
+                        Err(e) => {
+                            shared.error(format!("idle connection lost: {e}"));
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+        local.await;
+    });
+    let ready = harness::wait_ready(&shared, total, SETUP_LIMIT);
+    let after = harness::Snapshot::take(plan.server_pid).map_err(io_err)?;
+    let result = if ready {
+        // Let the server settle (deferred frees, a garbage collector) before reading.
+        std::thread::sleep(plan.warmup.max(Duration::from_secs(1)) * 2);
+        let loaded_kib = procfs::memory(plan.server_pid).map_err(io_err)?.rss_kib;
+        Ok(loaded_kib)
+    } else {
+        Err(format!(
+            "only {} of {total} connections opened (first error: {})",
+            shared.ready.load(Ordering::Acquire),
+            shared.errors().1.unwrap_or_default()
+        ))
+    };
+    let tally = harness::join_clients(&shared, handles);
+    let loaded_kib = result?;
+    let memory = IdleMemory {
+        connections: total,
+        base_kib,
+        loaded_kib,
+    };
+    finish(
+        plan,
+        &shared,
+        total,
+        Window::between(before, after),
+        tally,
+        Some(memory),
+    )
+}
+
+// ----- connect: connection rate --------------------------------------------------------------
+
+/// `clients` loops, each opening a connection (WebSocket, Engine.IO open, `40` → `40{sid}`)
+/// and closing it, again and again; source addresses rotate so that the closed connections'
+/// TIME_WAIT never exhausts the ports.
+pub(crate) fn connect(plan: &Plan, clients: usize) -> Result<Outcome> {
+    let shared = Shared::new();
+    let addr = plan.addr;
+    let threads = plan.threads.min(clients).max(1);
+    let handles = harness::spawn_clients(threads, &shared, move |t, shared, tally| async move {
+        let local = tokio::task::LocalSet::new();
+        for k in 0..share(clients, threads, t) {
+            let lane = k * threads + t;
+            let (shared, tally) = (shared.clone(), tally.clone());
+            local.spawn_local(async move {
+                shared.ready.fetch_add(1, Ordering::AcqRel);
+                for round in 0u64.. {
+                    let n = round as usize * clients + lane;
+                    let source = source_for((n % 250) * 1000);
+                    let start = Instant::now();
+                    let Some(conn) = connect_ws(&shared, addr, Some(source), n as u64).await else {
+                        return;
+                    };
+                    record(&shared, &tally, start);
+                    drop(conn);
+                }
+            });
+        }
+        local.await;
+    });
+    let ready = harness::wait_ready(&shared, clients, SETUP_LIMIT);
+    let window = if ready {
+        harness::warm_and_measure(&shared, plan.server_pid, plan.warmup, plan.measure)
+    } else {
+        Err(std::io::Error::other("clients did not start"))
+    };
+    let tally = harness::join_clients(&shared, handles);
+    let window = window.map_err(|e| with_first_error(&shared, e))?;
+    finish(plan, &shared, clients, window, tally, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_broadcast_time_in_either_key_order() {
+        let pad = br#""pad":"x""#;
+        assert_eq!(
+            broadcast_time(br#"2["broadcast",{"t":12,"pad":"x"}]"#, pad),
+            Some(12)
+        );
+        assert_eq!(
+            broadcast_time(br#"2["broadcast",{"pad":"x","t":34}]"#, pad),
+            Some(34)
+        );
+        assert_eq!(
+            broadcast_time(br#"2["broadcast",{"pad":"y","t":34}]"#, pad),
+            None
+        );
+        assert_eq!(
+            broadcast_time(br#"2["other",{"t":12,"pad":"x"}]"#, pad),
+            None
+        );
+        assert_eq!(
+            broadcast_time(br#"2["broadcast",{"t":,"pad":"x"}]"#, pad),
+            None
+        );
+    }
+
+    #[test]
+    fn shares_add_up() {
+        for (total, threads) in [(100, 1), (100, 3), (7, 2), (1, 4)] {
+            let sum: usize = (0..threads).map(|i| share(total, threads, i)).sum();
+            assert_eq!(sum, total);
+        }
+    }
+
+    #[test]
+    fn source_addresses_stay_in_loopback_and_skip_network_addresses() {
+        assert_eq!(source_for(0), Ipv4Addr::new(127, 0, 0, 2));
+        assert_eq!(source_for(999), Ipv4Addr::new(127, 0, 0, 2));
+        assert_eq!(source_for(1000), Ipv4Addr::new(127, 0, 0, 3));
+        for i in (0..300_000).step_by(1000) {
+            let ip = source_for(i);
+            assert!(ip.is_loopback());
+            assert_ne!(ip.octets()[3], 0);
+            assert_ne!(ip, Ipv4Addr::new(127, 0, 0, 1));
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! The Socket.IO server the side-by-side benchmarks measure (`scripts/bench-sio.sh`), on
+//! 127.0.0.1 with the reference server's defaults. Its peers in the benchmark,
+//! `benches/node/bench-server.js` (the official Node `socket.io`) and
+//! `benches/peers/socketioxide-server/` (the `socketioxide` crate), have the same handlers:
+//!
+//! | event | what the server does |
+//! |---|---|
+//! | `echo` | emits `echo` back to the sender with the same arguments |
+//! | `echo-ack` | answers the acknowledgement with the same arguments |
+//! | `join` | joins the room named by the first argument |
+//! | `broadcast` | `{room, data}`: emits `broadcast` with `data` to everyone in `room`, the sender included |
+//!
+//! ```sh
+//! PORT=3000 cargo run --release --example bench_server    # PORT=0 (the default) picks a free port
+//! ```
+//!
+//! It prints `bench_server listening on http://127.0.0.1:<port>/socket.io/` once it accepts.
+//! Arguments are echoed as received ([`RawArgs`]): nothing is parsed that the handler does not
+//! read, as an application that forwards data would do.
+
+use serde::Deserialize;
+use server_adapter::socketio::{AckSender, Data, RawArgs, SocketIo, SocketRef};
+use server_adapter::Server;
+
+/// The argument of a `broadcast` event.
+#[derive(Deserialize)]
+struct Broadcast {
+    room: String,
+    data: serde_json::Value,
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let port: u16 = match std::env::var("PORT") {
+        Ok(p) => p
+            .parse()
+            .map_err(|_| std::io::Error::other(format!("PORT={p} is not a port number")))?,
+        Err(_) => 0,
+    };
+    let io = SocketIo::builder().build();
+    let handle = io.clone();
+    io.of("/").on_connection(move |socket: SocketRef| {
+        let io = handle.clone();
+        async move {
+            socket.on("echo", |socket: SocketRef, args: RawArgs| async move {
+                let _ = socket.emit_raw("echo", &args);
+            });
+            socket.on("echo-ack", |args: RawArgs, ack: AckSender| async move {
+                let _ = ack.send_raw(&args);
+            });
+            socket.on(
+                "join",
+                |socket: SocketRef, Data(room): Data<String>| async move {
+                    socket.join(room);
+                },
+            );
+            socket.on("broadcast", move |Data(msg): Data<Broadcast>| {
+                let io = io.clone();
+                async move {
+                    let _ = io.to(msg.room).emit("broadcast", &msg.data);
+                }
+            });
+        }
+    });
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    println!(
+        "bench_server listening on http://{}/socket.io/",
+        listener.local_addr()?
+    );
+    Server::new().mount(io).serve(listener).await
+}

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Side-by-side Socket.IO benchmark: examples/bench_server.rs against the official Node
+# socket.io server (benches/node/bench-server.js) and a socketioxide server
+# (benches/peers/socketioxide-server/), under the same load from target/release/sio_bench.
+#
+#   ./scripts/bench-sio.sh            # every scenario, full length (about 5 minutes)
+#   ./scripts/bench-sio.sh --short    # every scenario, short runs (under 2 minutes)
+#   ./scripts/bench-sio.sh --scenario ack,fanout --server ours,node
+#
+# Builds everything in release and installs the npm packages from the committed lockfile by
+# itself. Each scenario runs against a freshly started server process (so that its peak
+# memory is the scenario's own), one server at a time; every server it starts is stopped by
+# its process id, also when the script fails or is interrupted. Prints one JSON line per
+# run, a table after each scenario, and the whole table at the end (also written next to
+# the JSON lines under target/bench-sio/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+short=()
+scenarios="ack,fanout,binary,polling,idle,connect"
+servers="ours,node,socketioxide"
+threads=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --short) short=(--short) ;;
+    --scenario) scenarios="$2"; shift ;;
+    --server) servers="$2"; shift ;;
+    --threads) threads="$2"; shift ;;
+    *) echo "usage: $0 [--short] [--scenario a,b] [--server ours,node,socketioxide] [--threads N]" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+step "building the servers and the load generator (release)"
+cargo build --release --quiet -p server-adapter --example bench_server
+cargo build --release --quiet -p benches --bin sio_bench
+cargo build --release --quiet --locked \
+  --manifest-path benches/peers/socketioxide-server/Cargo.toml --target-dir target/peers
+step "npm packages (from benches/node/package-lock.json)"
+npm ci --prefix benches/node --no-audit --no-fund --loglevel=error >&2
+
+# The idle scenario holds thousands of connections: one descriptor each in the server and
+# in the load generator. The soft limit goes up to the hard limit (raising the hard limit
+# needs privileges this script does not ask for).
+ulimit -n "$(ulimit -Hn)"
+
+bench=target/release/sio_bench
+out_dir=target/bench-sio
+mkdir -p "$out_dir"
+stamp="$(date -u +%Y-%m-%dT%H-%M-%SZ)"
+results="$out_dir/results-$stamp.jsonl"
+log="$out_dir/server-$stamp.log"
+
+server_pid=""
+stop_server() {
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null || true
+    for _ in $(seq 50); do
+      kill -0 "$server_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=""
+  fi
+}
+trap stop_server EXIT
+trap 'exit 130' INT TERM
+
+url=""
+start_server() {
+  : >"$log"
+  case "$1" in
+    ours) PORT=0 target/release/examples/bench_server >"$log" 2>&1 & ;;
+    node) PORT=0 node benches/node/bench-server.js >"$log" 2>&1 & ;;
+    socketioxide) PORT=0 target/peers/release/socketioxide-bench-server >"$log" 2>&1 & ;;
+    *) echo "unknown server $1" >&2; exit 2 ;;
+  esac
+  server_pid=$!
+  url=""
+  for _ in $(seq 200); do
+    url="$(grep -o -m1 'http://127\.0\.0\.1:[0-9]*' "$log" || true)"
+    [ -n "$url" ] && return 0
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  echo "server $1 did not start:" >&2
+  cat "$log" >&2
+  exit 1
+}
+
+IFS=, read -r -a scenario_list <<<"$scenarios"
+IFS=, read -r -a server_list <<<"$servers"
+for scenario in "${scenario_list[@]}"; do
+  step "scenario $scenario"
+  for server in "${server_list[@]}"; do
+    start_server "$server"
+    "$bench" run --scenario "$scenario" --server "$server" --url "$url" --pid "$server_pid" \
+      --threads "$threads" --out "$results" "${short[@]}"
+    stop_server
+  done
+  echo
+  "$bench" table "$results" --scenario "$scenario"
+done
+
+machine="$("$bench" machine)"
+mode="full"
+[ ${#short[@]} -gt 0 ] && mode="short"
+{
+  echo
+  echo "## Socket.IO benchmark, $(date -u +%Y-%m-%d), $mode runs"
+  echo
+  echo "Machine: $machine; $(uname -sr); node $(node --version)."
+  echo
+  "$bench" table "$results"
+} | tee "$out_dir/table-$stamp.md"
+echo >&2
+echo "results: $results" >&2
