@@ -1,27 +1,47 @@
-//! The tokio runtime of the server: the network layers that own the sockets and the clock.
+//! The tokio runtime: it owns the sockets and the clock, and drives the pure
+//! protocol crates ([`engineio`], [`socketio_core`], [`socketio_parser`]).
 //!
-//! - [`http`]: HTTP/1.1 on `httparse` — keep-alive, pipelining, `Content-Length` and chunked
-//!   bodies, limits and timeouts against slow or hostile peers, a [`Router`](http::Router) that
-//!   sends one path prefix to the engine and everything else to a fallback, and the hand-over of
-//!   a connection on a protocol upgrade.
-//! - [`ws`]: WebSocket (RFC 6455) — the opening handshake, frames, message assembly with
-//!   incremental UTF-8 validation, the close handshake, and [`WebSocket`](ws::WebSocket), the
-//!   object a session task drives with `recv` / `send` / `close`.
+//! - [`socketio`]: the Socket.IO server API (namespaces, sockets, events,
+//!   acknowledgements, rooms, broadcasts, middleware).
+//! - [`engine`]: the Engine.IO driver (one task per session, owning its
+//!   [`engineio::Session`], WebSockets, parked long-poll and timer) and a plain
+//!   Engine.IO application API ([`EngineHandler`], [`SessionHandle`]).
+//! - [`Server`]: one listener serving engines under their paths, a fallback for
+//!   everything else, graceful shutdown, and [`Server::serve_connection`] for
+//!   streams another server accepted.
+//! - [`http`]: HTTP/1.1 on `httparse`: keep-alive, pipelining, `Content-Length`
+//!   and chunked bodies, limits and timeouts against slow or hostile peers, and
+//!   the hand-over of a connection on a protocol upgrade.
+//! - [`ws`]: WebSocket (RFC 6455): the opening handshake, frames, message
+//!   assembly with incremental UTF-8 validation, the close handshake, and
+//!   [`WebSocket`](ws::WebSocket), the object a session task drives.
 //!
-//! Each layer is a sans-IO core (pure functions and push parsers, tested without sockets) plus a
-//! thin tokio part. Protocol rules of Engine.IO and Socket.IO live in the pure crates; this one
-//! only moves bytes, applies limits and keeps time.
+//! Each layer is a sans-IO core (pure functions and push parsers, tested
+//! without sockets) plus a thin tokio part. Protocol rules live in the pure
+//! crates; this one only moves bytes, applies limits, keeps time and runs
+//! handlers.
 //!
 //! ```text
-//!  TcpListener ──► http::serve ──► task per connection: http::serve_connection
-//!                                     │  request (head + whole body)
-//!                                     ▼
-//!                                  Service (Router: prefix → engine, else fallback)
-//!                                     │  Reply::Response ──► written, next request
-//!                                     │  Reply::Upgrade  ──► 101 written, stream handed over
-//!                                     ▼
-//!                                  WebSocket::from_upgraded ──► session loop in the same task
+//!  TcpListener ─► Server ─► task per connection: http::serve_connection
+//!                              │ request under an engine's path      │ anything else
+//!                              ▼                                     ▼
+//!                    engineio::Server (route, handshake)         fallback
+//!                     │ new session            │ sid
+//!                     ▼                        ▼
+//!             session task: engineio::Session + app (Socket.IO or EngineHandler)
+//!             ◄─ polling requests via its inbox; WebSockets owned directly
 //! ```
+//!
+//! # Embedding the engine in another server
+//!
+//! Another HTTP stack (hyper, actix, ...) does not need this crate's HTTP
+//! layer: it can drive [`engineio`] itself. Give each request under the path
+//! to [`engineio::Server::handle_request`], keep each [`engineio::Session`]
+//! where its requests can reach it, feed it POST bodies and WebSocket
+//! messages, and write what `poll_transmit` returns; the `engineio` crate docs
+//! teach that loop, and [`engineio::sim`] is a complete in-memory driver to
+//! read. A server that only wants to hand over raw connections can call
+//! [`Server::serve_connection`] with any `AsyncRead + AsyncWrite` stream.
 //!
 //! # Memory and cost
 //!

@@ -27,7 +27,7 @@ mod script;
 
 pub use script::run_script;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -61,7 +61,7 @@ pub struct Sim {
     closes: HashMap<RequestId, u16>,
     events: Vec<(Sid, Event)>,
     /// Requests whose connection the client dropped before an answer.
-    aborted: Vec<RequestId>,
+    aborted: HashSet<RequestId>,
     /// Long-poll GETs routed to a session.
     poll_gets: Vec<RequestId>,
     violations: Vec<String>,
@@ -90,7 +90,7 @@ impl Sim {
             frames: HashMap::new(),
             closes: HashMap::new(),
             events: Vec::new(),
-            aborted: Vec::new(),
+            aborted: HashSet::new(),
             poll_gets: Vec::new(),
             violations: Vec::new(),
             echo: false,
@@ -240,7 +240,7 @@ impl Sim {
     /// The client drops the connection of `id` before its answer.
     pub fn abort(&mut self, id: RequestId) {
         if !self.answers.contains_key(&id) {
-            self.aborted.push(id);
+            self.aborted.insert(id);
         }
         if let Some(&sid) = self.owner.get(&id) {
             if let Some(session) = self.sessions.get_mut(&sid) {
@@ -505,14 +505,14 @@ impl Sim {
         if !self.sessions.contains_key(&sid) {
             return;
         }
+        // Only GETs still waiting matter: forget the others so this stays cheap.
+        let (answers, aborted) = (&self.answers, &self.aborted);
+        self.poll_gets
+            .retain(|id| !answers.contains_key(id) && !aborted.contains(id));
         let waiting = self
             .poll_gets
             .iter()
-            .filter(|id| {
-                self.owner.get(id) == Some(&sid)
-                    && !self.answers.contains_key(id)
-                    && !self.aborted.contains(id)
-            })
+            .filter(|id| self.owner.get(id) == Some(&sid))
             .count();
         if waiting > 1 {
             self.violations

@@ -142,7 +142,11 @@ impl FromEvent for AckSender {
     }
 }
 
-/// An event handler taking the extractors `T` (a tuple).
+/// An event handler: an async closure whose parameters are extractors
+/// ([`FromEvent`]): [`SocketRef`], [`Data<T>`] (the first argument), [`TryData<T>`],
+/// [`Args<T>`] (all arguments as a tuple), [`RawArgs`] (untouched, to forward),
+/// [`Bin`] (the attachments), [`AckSender`] and [`EventName`]. The handler runs only
+/// if every extractor can be had.
 pub trait EventHandler<T>: Send + Sync + 'static {
     /// Runs the handler for an event, or `None` if an extractor refused.
     fn call(&self, event: EventContext) -> Option<BoxFuture<()>>;

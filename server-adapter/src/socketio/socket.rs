@@ -97,7 +97,7 @@ impl SocketRef {
     // ----- handlers -----------------------------------------------------------------
 
     /// Handles the event `event` with `handler` (replacing any earlier one).
-    /// See [the handler module](super::handler) for what a handler may take.
+    /// See [`EventHandler`](super::EventHandler) for what a handler may take.
     /// Events of one socket are handled one after the other, in order.
     pub fn on<T: 'static>(&self, event: impl Into<String>, handler: impl EventHandler<T>) {
         let handler: Arc<dyn ErasedEventHandler> = Arc::new(Erased(handler, PhantomData));
