@@ -60,13 +60,17 @@ async fn main() -> std::io::Result<()> {
         socket.on("message", |socket: SocketRef, args: RawArgs| async move {
             let _ = socket.emit_raw("message-back", &args);
         });
-        socket.on("message-with-ack", |args: RawArgs, ack: AckSender| async move {
-            let _ = ack.send_raw(&args);
+        socket.on(
+            "message-with-ack",
+            |args: RawArgs, ack: AckSender| async move {
+                let _ = ack.send_raw(&args);
+            },
+        );
+    });
+    io.of("/custom")
+        .on_connection(|socket: SocketRef| async move {
+            emit_auth(&socket);
         });
-    });
-    io.of("/custom").on_connection(|socket: SocketRef| async move {
-        emit_auth(&socket);
-    });
 
     let engine = EngineIo::new(
         engineio::Config {
