@@ -1,7 +1,7 @@
 //! The chat example (`examples/chat.rs`), compiled into this test binary and
 //! run in-process: its page and client bundle over HTTP, and its protocol
 //! driven by the official `socket.io-client` over each transport (see
-//! `tests/node/chat-client.js`).
+//! `tests/node/chat-client.js`). The browser test is in `chat_browser.rs`.
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -6,6 +6,7 @@
 //! a failure.
 
 mod chat;
+mod chat_browser;
 mod engineio_interop;
 mod http;
 mod node;
