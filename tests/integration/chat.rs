@@ -94,3 +94,21 @@ async fn chat_protocol_over_websocket() {
 async fn chat_protocol_over_polling_upgraded_to_websocket() {
     chat_protocol_over("upgrade").await;
 }
+
+/// The README shows the chat server's code: it must be the example's code, as it is.
+#[test]
+fn the_readme_shows_the_example_as_it_is() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let example = std::fs::read_to_string(root.join("examples/chat.rs")).unwrap();
+    let shown = readme
+        .split("```rust\n")
+        .skip(1)
+        .filter_map(|block| block.split("\n```").next())
+        .find(|code| code.contains("pub fn chat() -> Server"))
+        .expect("a rust block in README.md with the chat server");
+    assert!(
+        example.contains(shown),
+        "README.md shows chat server code that is not in examples/chat.rs:\n{shown}"
+    );
+}
