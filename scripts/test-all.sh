@@ -8,6 +8,26 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "npm packages for the interop tests (from tests/node/package-lock.json)"
 npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
+# The chat demo's browser client, as ./scripts/chat.sh installs it.
+npm ci --prefix examples/chat --no-audit --no-fund --loglevel=error
+
+step "Chromium for the browser test (Debian's chromium package)"
+chromium="${CHROMIUM:-/usr/bin/chromium}"
+if [ -x "$chromium" ]; then
+  echo "present: $chromium"
+else
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  apt_log="$(mktemp)"
+  if ! { $sudo apt-get update -qq &&
+         $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >"$apt_log" 2>&1; then
+    cat "$apt_log"
+    echo "could not install chromium, which the browser test needs"
+    exit 1
+  fi
+  rm -f "$apt_log"
+  echo "installed: $(command -v chromium || echo 'nothing')"
+fi
 
 step "cargo test: unit, simulation, proptest, integration and interop tests"
 cargo test --workspace --all-targets
@@ -18,6 +38,7 @@ cargo build --workspace --bins --examples
 node --check benches/node/parser-bench.js
 node --check benches/node/bench-server.js
 bash -n scripts/bench-sio.sh
+bash -n scripts/chat.sh
 # The socketioxide peer server: its own workspace and lockfile, built where the bench
 # script builds it (in debug here: only that it builds is checked).
 cargo build --locked --manifest-path benches/peers/socketioxide-server/Cargo.toml \

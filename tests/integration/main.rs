@@ -5,6 +5,8 @@
 //! stream, a drop notification), never for fixed sleeps; a bound on each wait turns a hang into
 //! a failure.
 
+mod chat;
+mod chat_browser;
 mod engineio_interop;
 mod http;
 mod node;

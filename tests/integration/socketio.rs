@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use server_adapter::socketio::{DisconnectReason, SocketIo, SocketRef};
+use server_adapter::socketio::{Data, DisconnectReason, SocketIo, SocketRef};
 use server_adapter::Server;
 use tokio::sync::mpsc;
 
@@ -77,4 +77,46 @@ async fn the_disconnect_handler_runs_when_the_client_closes() {
     // Once, not again.
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(leaving.try_recv().is_err());
+}
+
+/// `socket.nsp().to(room)` reaches everyone in the room, the sender included,
+/// where `socket.to(room)` leaves the sender out.
+#[tokio::test]
+async fn a_room_emit_through_the_namespace_reaches_the_sender_too() {
+    let io = SocketIo::builder().build();
+    io.of("/").on_connection(|socket: SocketRef| async move {
+        socket.join("lobby");
+        socket.on(
+            "say",
+            |socket: SocketRef, Data(text): Data<String>| async move {
+                socket.to("lobby").emit("others", &text).unwrap();
+                let ns = socket.nsp();
+                ns.to("lobby")
+                    .emit("everyone", &(&text, ns.name()))
+                    .unwrap();
+            },
+        );
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(Server::new().mount(io).serve(listener));
+
+    let mut client = Client::connect(addr).await;
+    let path = connect(&mut client, &addr.to_string()).await;
+    let body = r#"42["say","hi"]"#;
+    let say = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: text/plain;charset=UTF-8\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    client.send(say.as_bytes()).await;
+    assert_eq!(client.response().await.unwrap().body, b"ok");
+    client
+        .send(format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .await;
+    let got = client.response().await.expect("the room's message");
+    assert_eq!(
+        String::from_utf8(got.body).unwrap(),
+        r#"42["everyone","hi","/"]"#
+    );
 }

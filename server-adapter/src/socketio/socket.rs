@@ -15,7 +15,7 @@ use super::emit::{BroadcastOperator, SocketEmitter};
 use super::error::{AckError, EmitError};
 use super::handler::{DisconnectHandler, Erased, ErasedEventHandler, EventHandler};
 use super::handshake::Handshake;
-use super::namespace::NamespaceInner;
+use super::namespace::{NamespaceInner, NamespaceRef};
 use super::outbound::{Command, Outbound};
 use super::rooms::Room;
 
@@ -158,6 +158,15 @@ impl SocketRef {
     /// client cannot take it at once.
     pub fn volatile(&self) -> SocketEmitter {
         self.emitter().volatile()
+    }
+
+    /// The namespace this socket is in, as `socket.nsp` in the reference
+    /// server. `socket.nsp().to(room)` reaches everyone in `room`, this
+    /// socket included, where [`to`](SocketRef::to) leaves it out: what a chat
+    /// room wants, without keeping a clone of the [`SocketIo`](super::SocketIo)
+    /// in every handler.
+    pub fn nsp(&self) -> NamespaceRef {
+        NamespaceRef::from_static(self.0.ns.clone())
     }
 
     /// Everyone in `room`, except this socket.
