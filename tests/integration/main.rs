@@ -11,6 +11,7 @@ mod engineio_interop;
 mod http;
 mod node;
 mod socketio;
+mod socketio_interop;
 mod websocket;
 
 use std::net::SocketAddr;

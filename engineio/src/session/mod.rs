@@ -345,8 +345,8 @@ impl Session {
 
     /// Closes the session from the server side. Messages already queued are
     /// delivered first: over WebSocket they precede the close frame; over
-    /// long-polling they travel with the close packet in the next GET (or
-    /// are given up after `close_timeout`).
+    /// long-polling they go in the next GET's answer and the close packet in
+    /// the one after it (or are given up after `close_timeout`).
     pub fn close(&mut self, now: Instant) {
         let now = self.advance(now);
         if self.lifecycle != Lifecycle::Open {

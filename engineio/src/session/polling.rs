@@ -60,11 +60,31 @@ impl Session {
 
     /// Answers the parked GET with everything queued. When that includes the
     /// server's close packet, the session is now closed.
+    ///
+    /// The close packet never shares a payload with messages queued before
+    /// it: they go now and the close in the next GET's answer, as the
+    /// reference server (which sends the close once its buffer has drained).
+    /// A client hands messages to its application a tick later but acts on a
+    /// close at once, so in one payload a socket told to disconnect would see
+    /// the transport close first, and try to reconnect.
     pub(super) fn answer_parked_get_with_outbox(&mut self) {
         let Some(parked) = self.take_parked_get() else {
             return;
         };
-        let packets = self.outbox.take_all();
+        let mut packets = self.outbox.take_all();
+        let close_at = packets.iter().position(|p| matches!(p, Outgoing::Close));
+        if let Some(at) = close_at {
+            let messages_first = packets
+                .iter()
+                .take(at)
+                .any(|p| matches!(p, Outgoing::Message(_)));
+            if messages_first {
+                // Nothing is queued after the close packet.
+                for later in packets.split_off(at) {
+                    self.outbox.push_control(later);
+                }
+            }
+        }
         let body = payload::encode(packets.iter());
         self.respond(parked.request, Response::payload(body, &parked.cors));
         if packets.iter().any(|p| matches!(p, Outgoing::Close)) {

@@ -304,6 +304,16 @@ impl Sim {
         }
     }
 
+    /// The application acts on `sid` directly (several sends, then a close,
+    /// say), and the session is drained only afterwards, as a runtime drains
+    /// it once per turn.
+    pub fn in_one_turn(&mut self, sid: Sid, act: impl FnOnce(&mut Session, Instant)) {
+        if let Some(session) = self.sessions.get_mut(&sid) {
+            act(session, self.now);
+            self.drive(sid, true);
+        }
+    }
+
     // ----- what happened ------------------------------------------------------------
 
     /// The answer to `id`, if one was written.
