@@ -119,6 +119,7 @@ mod config;
 mod cors;
 mod error;
 mod event;
+pub mod fifo;
 mod packet;
 mod payload;
 mod request;

@@ -1,6 +1,8 @@
 //! One Socket.IO connection: the namespaces an Engine.IO session joined.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
+
+use engineio::fifo::Fifo;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -41,8 +43,10 @@ pub struct Connection {
     /// Until this instant the connection must join a namespace.
     connect_deadline: Option<Instant>,
     closed: bool,
-    transmits: VecDeque<Transmit>,
-    events: VecDeque<Event>,
+    /// Outputs; both hold at most one item between turns nearly always, and
+    /// nothing while the connection is idle, when they take no heap memory.
+    transmits: Fifo<Transmit>,
+    events: Fifo<Event>,
     clock: Instant,
 }
 
@@ -69,8 +73,8 @@ impl Connection {
             namespaces: Vec::new(),
             connect_deadline: Some(now + config.connect_timeout.max(Duration::from_millis(1))),
             closed: false,
-            transmits: VecDeque::new(),
-            events: VecDeque::new(),
+            transmits: Fifo::new(),
+            events: Fifo::new(),
             clock: now,
         }
     }
@@ -363,6 +367,9 @@ impl Connection {
         match (packet.kind(), at) {
             (PacketKind::Connect, None) => {
                 let namespace = packet.namespace().clone();
+                // Most connections join one namespace: room for exactly one
+                // first (a plain push would make room for four).
+                self.namespaces.reserve_exact(1);
                 self.namespaces
                     .push((namespace.clone(), Membership::ExpectDecision));
                 self.events.push_back(Event::ConnectRequest {

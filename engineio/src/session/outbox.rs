@@ -1,9 +1,8 @@
 //! The bounded buffer of packets waiting for a transport to carry them.
 
-use std::collections::VecDeque;
-
 use crate::config::OutboxLimits;
 use crate::error::SendError;
+use crate::fifo::Fifo;
 use crate::packet::{Message, Outgoing};
 
 /// Packets the session has to send, in order. Application messages count
@@ -11,7 +10,7 @@ use crate::packet::{Message, Outgoing};
 /// at most a handful of them can be waiting at once.
 #[derive(Debug)]
 pub(crate) struct Outbox {
-    packets: VecDeque<Outgoing>,
+    packets: Fifo<Outgoing>,
     app_packets: usize,
     app_bytes: usize,
     limits: OutboxLimits,
@@ -20,7 +19,7 @@ pub(crate) struct Outbox {
 impl Outbox {
     pub(crate) fn new(limits: OutboxLimits) -> Self {
         Outbox {
-            packets: VecDeque::new(),
+            packets: Fifo::new(),
             app_packets: 0,
             app_bytes: 0,
             limits,
@@ -58,10 +57,10 @@ impl Outbox {
     }
 
     /// Takes every queued packet.
-    pub(crate) fn take_all(&mut self) -> VecDeque<Outgoing> {
+    pub(crate) fn take_all(&mut self) -> Vec<Outgoing> {
         self.app_packets = 0;
         self.app_bytes = 0;
-        std::mem::take(&mut self.packets)
+        std::mem::take(&mut self.packets).into_iter().collect()
     }
 
     pub(crate) fn clear(&mut self) {
