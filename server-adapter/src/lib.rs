@@ -91,5 +91,5 @@ mod server;
 pub mod socketio;
 pub mod ws;
 
-pub use engine::{EngineHandler, EngineIo, HandshakeRequest, SessionHandle};
+pub use engine::{EngineHandler, EngineIo, HandshakeHeaders, HandshakeRequest, SessionHandle};
 pub use server::{IntoMount, Mount, Server, ShutdownHandle};

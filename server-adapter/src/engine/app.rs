@@ -53,9 +53,74 @@ pub struct HandshakeRequest {
     /// The raw query string of the handshake request.
     pub query: String,
     /// The handshake request's headers (names lowercase), in order.
-    pub headers: Vec<(String, String)>,
+    pub headers: HandshakeHeaders,
     /// The client's address, when the connection has one.
     pub address: Option<SocketAddr>,
+}
+
+/// The headers of a handshake request, kept for as long as the session lives
+/// in one allocation (every open connection holds them, so a `String` per
+/// name and per value would be a tenth of an idle connection's memory).
+///
+/// ```
+/// use server_adapter::HandshakeHeaders;
+///
+/// let headers = HandshakeHeaders::new([("User-Agent", "curl"), ("accept", "*/*")]);
+/// assert_eq!(headers.get("user-agent"), Some("curl"));
+/// assert_eq!(headers.iter().collect::<Vec<_>>(), [("user-agent", "curl"), ("accept", "*/*")]);
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct HandshakeHeaders {
+    /// `name NUL value NUL` for each header, in order. Names are HTTP tokens
+    /// and values never hold NUL (a NUL given to [`HandshakeHeaders::new`] is
+    /// kept as U+FFFD), so the separator is unambiguous.
+    text: Box<str>,
+}
+
+impl HandshakeHeaders {
+    /// Headers from `(name, value)` pairs; names are stored lowercase.
+    pub fn new<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut text = String::new();
+        let keep = |c: char| if c == '\0' { '\u{fffd}' } else { c };
+        for (name, value) in pairs {
+            text.extend(name.chars().map(|c| keep(c.to_ascii_lowercase())));
+            text.push('\0');
+            text.extend(value.chars().map(keep));
+            text.push('\0');
+        }
+        HandshakeHeaders {
+            text: text.into_boxed_str(),
+        }
+    }
+
+    /// The headers as `(name, value)`, names lowercase, in the request's order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        let mut parts = self.text.split_terminator('\0');
+        std::iter::from_fn(move || Some((parts.next()?, parts.next().unwrap_or(""))))
+    }
+
+    /// The first header called `name` (case-insensitive).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
+    /// How many headers there are.
+    pub fn len(&self) -> usize {
+        self.text.bytes().filter(|&b| b == 0).count() / 2
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+}
+
+impl std::fmt::Debug for HandshakeHeaders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
 }
 
 /// An application layer driven by a session task.

@@ -27,6 +27,7 @@
 
 mod app;
 mod handler;
+mod inbox;
 mod router;
 mod service;
 mod task;
@@ -35,8 +36,8 @@ use std::sync::Arc;
 
 use tokio::net::TcpStream;
 
-pub use app::HandshakeRequest;
 pub(crate) use app::{AppFactory, Engine, SessionApp};
+pub use app::{HandshakeHeaders, HandshakeRequest};
 pub use handler::{EngineHandler, SessionHandle};
 pub(crate) use service::{random_id_bytes, EngineCore};
 pub(crate) use task::now;

@@ -5,14 +5,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
+use super::inbox::Inbox;
 use engineio::{RequestHead, RequestId, Routed, Server, Sid};
-use tokio::sync::mpsc;
-
-use super::task::SessionInput;
 
 struct RouterState<Io> {
     server: Server,
-    sessions: HashMap<Sid, mpsc::Sender<SessionInput<Io>>>,
+    sessions: HashMap<Sid, Arc<Inbox<Io>>>,
 }
 
 /// A handle on the routing table. The lock is held only to route a request
@@ -52,11 +50,11 @@ impl<Io> RouterHandle<Io> {
     }
 
     /// The inbox of session `sid`, if it is open.
-    pub(crate) fn session(&self, sid: Sid) -> Option<mpsc::Sender<SessionInput<Io>>> {
+    pub(crate) fn session(&self, sid: Sid) -> Option<Arc<Inbox<Io>>> {
         self.lock().sessions.get(&sid).cloned()
     }
 
-    pub(crate) fn insert(&self, sid: Sid, inbox: mpsc::Sender<SessionInput<Io>>) {
+    pub(crate) fn insert(&self, sid: Sid, inbox: Arc<Inbox<Io>>) {
         self.lock().sessions.insert(sid, inbox);
     }
 
@@ -74,7 +72,7 @@ impl<Io> RouterHandle<Io> {
     }
 
     /// The inboxes of every open session.
-    pub(crate) fn all_sessions(&self) -> Vec<mpsc::Sender<SessionInput<Io>>> {
+    pub(crate) fn all_sessions(&self) -> Vec<Arc<Inbox<Io>>> {
         self.lock().sessions.values().cloned().collect()
     }
 

@@ -8,17 +8,14 @@ use std::time::Duration;
 
 use engineio::{Method, RequestHead, RequestId, Routed, Transmit};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::{oneshot, Notify};
 
-use super::app::{AppFactory, HandshakeRequest};
+use super::app::{AppFactory, HandshakeHeaders, HandshakeRequest};
+use super::inbox::Inbox;
 use super::router::RouterHandle;
 use super::task::{now, Answer, RoutedRequest, SessionInput, SessionTask};
 use crate::http::{self, Reply};
 use crate::ws::{self, WebSocket};
-
-/// Most inputs waiting in one session's inbox; a connection task routing a
-/// request to a busy session waits for room (backpressure, never a drop).
-const INBOX_CAPACITY: usize = 64;
 
 /// Session ids from the operating system's CSPRNG.
 #[derive(Debug, Default)]
@@ -121,15 +118,7 @@ where
                     sid: session.sid(),
                     transport: session.transport(),
                     query: engine_head.query,
-                    headers: head
-                        .headers()
-                        .map(|(n, v)| {
-                            (
-                                n.to_ascii_lowercase(),
-                                String::from_utf8_lossy(v).into_owned(),
-                            )
-                        })
-                        .collect(),
+                    headers: handshake_headers(&head),
                     address,
                 };
                 self.open(session, id, handshake, accept).await
@@ -181,16 +170,16 @@ where
         let sid = session.sid();
         let signal = Arc::new(Notify::new());
         let app = self.factory.create(handshake, signal.clone());
-        let (inbox_tx, inbox_rx) = mpsc::channel(INBOX_CAPACITY);
+        let inbox = Arc::new(Inbox::new(signal.clone()));
         let mut task = SessionTask::new(
             session,
             app,
-            inbox_rx,
+            inbox.clone(),
             signal,
             self.router.clone(),
             self.write_timeout,
         );
-        self.router.insert(sid, inbox_tx);
+        self.router.insert(sid, inbox);
         match accept {
             // WebSocket-only: the connection's own task becomes the session's.
             Some(accept) => {
@@ -239,6 +228,15 @@ fn gone() -> http::Response {
     http::Response::new(400)
         .header("Content-Type", "application/json")
         .with_body(&br#"{"code":1,"message":"Session ID unknown"}"#[..])
+}
+
+/// The request's headers as handlers see them.
+fn handshake_headers(head: &http::RequestHead) -> HandshakeHeaders {
+    let values: Vec<(&str, std::borrow::Cow<'_, str>)> = head
+        .headers()
+        .map(|(n, v)| (n, String::from_utf8_lossy(v)))
+        .collect();
+    HandshakeHeaders::new(values.iter().map(|(n, v)| (*n, v.as_ref())))
 }
 
 /// What the engine needs of the request head.

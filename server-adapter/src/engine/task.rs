@@ -18,16 +18,16 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use engineio::{Event, RequestId, Session, Transmit, WsClosed, WsFrame};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::{oneshot, Notify};
 
 use super::app::{Engine, SessionApp};
+use super::inbox::Inbox;
 use super::router::RouterHandle;
 use crate::ws::{self, CloseCode, Message, Outgoing, WebSocket};
 
 /// What other tasks hand a session task.
 ///
-/// Kept small: a session's inbox allocates room for a block of 32 inputs when it
-/// is created, even if (WebSocket only) nothing is ever sent to it.
+/// Kept small: inputs wait in the session's inbox by value.
 pub(crate) enum SessionInput<Io> {
     /// An HTTP request routed to this session.
     Request(Box<RoutedRequest>),
@@ -71,8 +71,7 @@ struct Socket<Io> {
 }
 
 /// What woke the task.
-enum Wake<Io> {
-    Input(Option<SessionInput<Io>>),
+enum Wake {
     Socket(RequestId, Result<Message, ws::Error>),
     Commands,
     Aborted(RequestId),
@@ -97,7 +96,8 @@ fn prefix_bytes(prefix: u8) -> Bytes {
 pub(crate) struct SessionTask<A, Io> {
     session: Box<Session>,
     app: A,
-    inbox: mpsc::Receiver<SessionInput<Io>>,
+    inbox: Arc<Inbox<Io>>,
+    /// Rung by the inbox and by the app's command queue.
     signal: Arc<Notify>,
     router: RouterHandle<Io>,
     /// Requests waiting for the session's answer.
@@ -120,7 +120,7 @@ where
     pub(crate) fn new(
         session: Box<Session>,
         app: A,
-        inbox: mpsc::Receiver<SessionInput<Io>>,
+        inbox: Arc<Inbox<Io>>,
         signal: Arc<Notify>,
         router: RouterHandle<Io>,
         write_timeout: Duration,
@@ -188,7 +188,6 @@ where
                     let Self {
                         session,
                         app,
-                        inbox,
                         signal,
                         responders,
                         sockets,
@@ -196,7 +195,6 @@ where
                     } = &mut self;
                     let [first, second] = sockets;
                     tokio::select! {
-                        input = inbox.recv() => Wake::Input(input),
                         (id, result) = recv(first) => Wake::Socket(id, result),
                         (id, result) = recv(second) => Wake::Socket(id, result),
                         () = signal.notified() => Wake::Commands,
@@ -217,9 +215,6 @@ where
                 };
                 turn = now();
                 match wake {
-                    Wake::Input(Some(input)) => self.handle_input(input, turn),
-                    // The router dropped its sender: the server is gone.
-                    Wake::Input(None) => self.session.close(turn),
                     Wake::Socket(id, result) => self.handle_ws_result(id, result, turn),
                     Wake::Commands => {
                         let mut engine = Engine {
@@ -331,6 +326,9 @@ where
     /// writes the WebSocket frames of the turn; `now` is the turn's instant.
     async fn pump(&mut self, now: Instant) {
         self.take_signal();
+        while let Some(input) = self.inbox.try_recv() {
+            self.handle_input(input, now);
+        }
         loop {
             let mut progressed = false;
             {
@@ -482,9 +480,8 @@ where
     /// handler work over, and leave the router.
     async fn finish(mut self) {
         self.router.remove(self.session.sid());
-        self.inbox.close();
         let now = now();
-        while let Ok(input) = self.inbox.try_recv() {
+        for input in self.inbox.close() {
             self.handle_input(input, now);
         }
         self.pump(now).await;

@@ -8,7 +8,7 @@
 //! events, while the session keeps reading, pinging and running the handlers
 //! of its other sockets.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -16,6 +16,7 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
+use engineio::fifo::Fifo;
 use engineio::Message;
 use socketio_core::{Connection, DisconnectReason, Event, SocketId, Transmit};
 use socketio_parser::{Encoder, Namespace, Packet};
@@ -43,7 +44,8 @@ struct Slot {
     /// The middleware, while it decides.
     joining: Option<BoxFuture<Result<(), ConnectError>>>,
     running: Option<BoxFuture<()>>,
-    backlog: VecDeque<Work>,
+    /// Nearly always one item or none: a [`Fifo`] holds that without the heap.
+    backlog: Fifo<Work>,
     /// The socket left; the slot goes once its work is done.
     left: bool,
 }
@@ -241,11 +243,13 @@ impl SioSession {
             }))
         };
         let decided = joining.is_none();
+        // Most connections join one namespace: room for one, not four.
+        self.slots.reserve_exact(1);
         self.slots.push(Slot {
             socket,
             joining,
             running: None,
-            backlog: VecDeque::new(),
+            backlog: Fifo::new(),
             left: false,
         });
         if decided {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
-use crate::engine::HandshakeRequest;
+use crate::engine::{HandshakeHeaders, HandshakeRequest};
 
 /// The handshake of a socket: the Engine.IO request that opened the
 /// connection, and the `auth` payload of the namespace CONNECT.
@@ -32,17 +32,13 @@ impl Handshake {
     }
 
     /// The handshake request's headers (names lowercase), in order.
-    pub fn headers(&self) -> &[(String, String)] {
+    pub fn headers(&self) -> &HandshakeHeaders {
         &self.request.headers
     }
 
     /// The first header called `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.request
-            .headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.request.headers.get(name)
     }
 
     /// The raw query string of the handshake request.
@@ -75,7 +71,7 @@ mod tests {
             sid: engineio::Sid::from_random_bytes([1; 15]),
             transport: engineio::TransportKind::Polling,
             query: query.to_owned(),
-            headers: vec![("user-agent".to_owned(), "test".to_owned())],
+            headers: HandshakeHeaders::new([("User-Agent", "test")]),
             address: None,
         };
         Handshake::new(

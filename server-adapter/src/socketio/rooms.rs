@@ -193,7 +193,7 @@ mod tests {
             sid: engineio::Sid::from_random_bytes([1; 15]),
             transport: engineio::TransportKind::WebSocket,
             query: String::new(),
-            headers: Vec::new(),
+            headers: Default::default(),
             address: None,
         });
         let mut m = Members::default();
