@@ -31,7 +31,6 @@ mod outbox;
 mod polling;
 mod upgrade;
 
-use std::collections::VecDeque;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -40,6 +39,7 @@ use crate::config::SessionTiming;
 use crate::cors::CorsHeaders;
 use crate::error::SendError;
 use crate::event::{CloseReason, Event, Handshake, TransportError};
+use crate::fifo::Fifo;
 use crate::packet::{decode_text, Incoming, Message, Outgoing};
 use crate::request::{RequestId, TransportKind};
 use crate::response::{ErrorCode, Response};
@@ -106,8 +106,10 @@ pub struct Session {
     /// A POST whose messages were delivered as events; answered `ok` once
     /// those events are drained.
     post_awaiting_drain: Option<Parked>,
-    transmits: VecDeque<Transmit>,
-    events: VecDeque<Event>,
+    /// Outputs: both usually hold one item or none between drains, which
+    /// a [`Fifo`] keeps off the heap.
+    transmits: Fifo<Transmit>,
+    events: Fifo<Event>,
     /// The latest time seen; inputs with an earlier `now` are treated as now.
     clock: Instant,
 }
@@ -136,8 +138,8 @@ impl Session {
             outbox: Outbox::new(timing.outbox),
             pending_post: None,
             post_awaiting_drain: None,
-            transmits: VecDeque::new(),
-            events: VecDeque::new(),
+            transmits: Fifo::new(),
+            events: Fifo::new(),
             clock: now,
         };
         let open = Outgoing::Open(handshake_json);

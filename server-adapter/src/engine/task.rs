@@ -103,7 +103,8 @@ pub(crate) struct SessionTask<A, Io> {
     /// Requests waiting for the session's answer.
     responders: HashMap<RequestId, oneshot::Sender<Answer>>,
     /// At most two WebSockets: the transport and one being tried.
-    sockets: [Option<Socket<Io>>; 2],
+    /// Boxed: the second is there only during an upgrade, and a polling session has none.
+    sockets: [Option<Box<Socket<Io>>>; 2],
     write_timeout: Duration,
 }
 
@@ -144,12 +145,12 @@ where
 
     /// Gives the task the stream of the WebSocket that opened the session.
     pub(crate) fn attach(&mut self, id: RequestId, ws: WebSocket<Io>) {
-        self.sockets[0] = Some(Socket {
+        self.sockets[0] = Some(Box::new(Socket {
             id,
             ws: Some(ws),
             frames: Vec::new(),
             close: None,
-        });
+        }));
     }
 
     /// Runs the session to its end.
@@ -388,12 +389,12 @@ where
                 let known = self.sockets.iter().flatten().any(|s| s.id == request);
                 if !known {
                     if let Some(slot) = self.sockets.iter_mut().find(|s| s.is_none()) {
-                        *slot = Some(Socket {
+                        *slot = Some(Box::new(Socket {
                             id: request,
                             ws: None,
                             frames: Vec::new(),
                             close: None,
-                        });
+                        }));
                     }
                     // With both places taken, this is a second WebSocket for the
                     // session, which the session closes at once: it needs no place.
@@ -500,9 +501,9 @@ where
 
 /// Receives from an optional socket; never resolves for an empty place.
 async fn recv<Io: AsyncRead + AsyncWrite + Unpin>(
-    socket: &mut Option<Socket<Io>>,
+    socket: &mut Option<Box<Socket<Io>>>,
 ) -> (RequestId, Result<Message, ws::Error>) {
-    match socket {
+    match socket.as_deref_mut() {
         Some(Socket {
             id, ws: Some(ws), ..
         }) => (*id, ws.recv().await),

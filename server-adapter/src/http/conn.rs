@@ -63,6 +63,25 @@ where
     Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     S: Service<Io>,
 {
+    // The HTTP part runs in a box that is freed before an upgraded connection's future runs:
+    // inline, its state (the largest of a request's) would stay in the task for as long as
+    // the WebSocket lives, most of what a task costs an idle connection.
+    if let Some((upgrade, upgraded)) = Box::pin(serve_http(io, config, service)).await? {
+        upgrade(upgraded).await;
+    }
+    Ok(())
+}
+
+/// Serves requests until the connection closes (`None`) or is upgraded.
+async fn serve_http<Io, S>(
+    io: Io,
+    config: &Config,
+    service: &S,
+) -> Result<Option<(OnUpgrade<Io>, Upgraded<Io>)>, Error>
+where
+    Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: Service<Io>,
+{
     let mut conn = Conn {
         io,
         buf: BytesMut::new(),
@@ -71,8 +90,8 @@ where
     let upgrade = loop {
         let head = match conn.read_head().await {
             Ok(Some(head)) => head,
-            Ok(None) => return Ok(()),
-            Err(Error::Refused(e)) => return Box::pin(conn.refuse(e)).await,
+            Ok(None) => return Ok(None),
+            Err(Error::Refused(e)) => return Box::pin(conn.refuse(e)).await.map(|()| None),
             Err(e) => return Err(e),
         };
         // This future lives as long as the connection, an upgraded one too, so the larger
@@ -80,15 +99,14 @@ where
         // length of the exchange rather than inline for the life of the connection.
         match Box::pin(conn.exchange(head, service)).await {
             Ok(Next::KeepAlive) => {}
-            Ok(Next::Close) => return Ok(()),
+            Ok(Next::Close) => return Ok(None),
             Ok(Next::Upgrade(upgrade)) => break upgrade,
-            Err(Error::Refused(e)) => return Box::pin(conn.refuse(e)).await,
+            Err(Error::Refused(e)) => return Box::pin(conn.refuse(e)).await.map(|()| None),
             Err(e) => return Err(e),
         }
     };
     let Conn { io, buf, .. } = conn;
-    upgrade(Upgraded { io, read_buf: buf }).await;
-    Ok(())
+    Ok(Some((upgrade, Upgraded { io, read_buf: buf })))
 }
 
 struct Conn<'a, Io> {
