@@ -175,8 +175,8 @@ where
     /// proxy or another framework); returns when it ends.
     pub async fn serve_connection(&self, io: Io, address: Option<SocketAddr>) {
         let conn = Connection {
-            mounts: self.mounts.clone(),
-            fallback: self.fallback.clone(),
+            mounts: &self.mounts,
+            fallback: &self.fallback,
             address,
         };
         if let Err(e) = http::serve_connection(io, &self.http, &conn).await {
@@ -249,14 +249,15 @@ impl ShutdownHandle {
     }
 }
 
-/// The service of one connection: knows the peer's address.
-struct Connection<Io> {
-    mounts: Vec<Arc<dyn Mount<Io>>>,
-    fallback: Arc<DynFallback<Io>>,
+/// The service of one connection: knows the peer's address. Borrows the
+/// server's tables rather than copying them for each connection.
+struct Connection<'a, Io> {
+    mounts: &'a [Arc<dyn Mount<Io>>],
+    fallback: &'a Arc<DynFallback<Io>>,
     address: Option<SocketAddr>,
 }
 
-impl<Io: 'static> Connection<Io> {
+impl<Io: 'static> Connection<'_, Io> {
     fn mount_for(&self, head: &RequestHead) -> Option<&Arc<dyn Mount<Io>>> {
         let path = head.path();
         self.mounts
@@ -265,7 +266,7 @@ impl<Io: 'static> Connection<Io> {
     }
 }
 
-impl<Io: Send + 'static> Service<Io> for Connection<Io> {
+impl<Io: Send + 'static> Service<Io> for Connection<'_, Io> {
     fn body_limit(&self, head: &RequestHead) -> Option<usize> {
         self.mount_for(head).map(|m| m.body_limit())
     }

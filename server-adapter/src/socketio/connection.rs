@@ -89,7 +89,7 @@ fn start(socket: &SocketRef, work: Work) -> Option<BoxFuture<()>> {
             let (any, specific) = {
                 let handlers = socket.0.handlers.lock().expect("never poisoned");
                 let name = packet.event_name()?;
-                let specific = name.as_str().and_then(|n| handlers.events.get(n).cloned());
+                let specific = name.as_str().and_then(|n| handlers.event(n).cloned());
                 (handlers.any.clone(), specific)
             };
             let any = any.and_then(|h| {

@@ -1,6 +1,7 @@
 //! A socket: one client in one namespace.
 
 use std::any::{Any, TypeId};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,9 +23,22 @@ use super::rooms::Room;
 /// The handlers a socket registered.
 #[derive(Default)]
 pub(crate) struct SocketHandlers {
-    pub(crate) events: HashMap<String, Arc<dyn ErasedEventHandler>>,
+    /// By event name. A list, not a map: a socket registers a handful, which
+    /// a scan finds as fast as a hash would, and each socket holds its own
+    /// (a map's table was the largest part of a socket's memory).
+    pub(crate) events: Vec<(Cow<'static, str>, Arc<dyn ErasedEventHandler>)>,
     pub(crate) any: Option<Arc<dyn ErasedEventHandler>>,
     pub(crate) disconnect: Vec<Arc<dyn DisconnectHandler>>,
+}
+
+impl SocketHandlers {
+    /// The handler of event `name`.
+    pub(crate) fn event(&self, name: &str) -> Option<&Arc<dyn ErasedEventHandler>> {
+        self.events
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, handler)| handler)
+    }
 }
 
 pub(crate) struct SocketInner {
@@ -99,9 +113,18 @@ impl SocketRef {
     /// Handles the event `event` with `handler` (replacing any earlier one).
     /// See [`EventHandler`](super::EventHandler) for what a handler may take.
     /// Events of one socket are handled one after the other, in order.
-    pub fn on<T: 'static>(&self, event: impl Into<String>, handler: impl EventHandler<T>) {
+    pub fn on<T: 'static>(
+        &self,
+        event: impl Into<Cow<'static, str>>,
+        handler: impl EventHandler<T>,
+    ) {
+        let event = event.into();
         let handler: Arc<dyn ErasedEventHandler> = Arc::new(Erased(handler, PhantomData));
-        self.handlers().events.insert(event.into(), handler);
+        let mut handlers = self.handlers();
+        match handlers.events.iter_mut().find(|(name, _)| *name == event) {
+            Some((_, earlier)) => *earlier = handler,
+            None => handlers.events.push((event, handler)),
+        }
     }
 
     /// A catch-all: runs for every event, before the event's own handler (as
@@ -264,5 +287,48 @@ impl SocketRef {
 impl PartialEq for SocketRef {
     fn eq(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use socketio_parser::Namespace;
+    use tokio::sync::Notify;
+
+    use super::*;
+    use crate::engine::HandshakeRequest;
+    use crate::socketio::namespace::Registry;
+
+    fn socket() -> SocketRef {
+        let request = Arc::new(HandshakeRequest {
+            sid: engineio::Sid::from_random_bytes([1; 15]),
+            transport: engineio::TransportKind::WebSocket,
+            query: String::new(),
+            headers: Default::default(),
+            address: None,
+        });
+        SocketRef::new(
+            SocketId::from_random_bytes([2; 15]),
+            Registry::default().of(Namespace::main()),
+            Arc::new(Outbound::new(Arc::new(Notify::new()), 8, 1024)),
+            Handshake::new(request, None),
+        )
+    }
+
+    #[test]
+    fn a_second_handler_for_an_event_replaces_the_first() {
+        let socket = socket();
+        socket.on("a", || async {});
+        socket.on(String::from("b"), || async {});
+        let first = socket.handlers().event("a").cloned().unwrap();
+        socket.on("a", || async {});
+        let handlers = socket.handlers();
+        assert_eq!(handlers.events.len(), 2);
+        let second = handlers.event("a").unwrap();
+        assert!(!Arc::ptr_eq(&first, second), "replaced");
+        assert!(handlers.event("b").is_some());
+        assert!(handlers.event("c").is_none());
     }
 }
