@@ -194,10 +194,8 @@ where
                         sockets,
                         ..
                     } = &mut self;
-                    let [first, second] = sockets;
                     tokio::select! {
-                        (id, result) = recv(first) => Wake::Socket(id, result),
-                        (id, result) = recv(second) => Wake::Socket(id, result),
+                        (id, result) = poll_fn(|cx| poll_recv(sockets, cx)) => Wake::Socket(id, result),
                         () = signal.notified() => Wake::Commands,
                         id = poll_fn(|cx| {
                             for (id, reply) in responders.iter_mut() {
@@ -365,7 +363,16 @@ where
             now,
         };
         self.app.after_turn(&engine);
-        self.write_sockets().await;
+        let to_write = self
+            .sockets
+            .iter()
+            .flatten()
+            .any(|s| !s.frames.is_empty() || s.close.is_some());
+        if to_write {
+            // Boxed for the length of the write: its state (a timeout's timer, the batch)
+            // inline would enlarge every session's future by a third for its whole life.
+            Box::pin(self.write_sockets()).await;
+        }
     }
 
     /// Takes the permit a signal left, since the commands it announced are about to be
@@ -499,16 +506,25 @@ where
     }
 }
 
-/// Receives from an optional socket; never resolves for an empty place.
-async fn recv<Io: AsyncRead + AsyncWrite + Unpin>(
-    socket: &mut Option<Box<Socket<Io>>>,
-) -> (RequestId, Result<Message, ws::Error>) {
-    match socket.as_deref_mut() {
-        Some(Socket {
-            id, ws: Some(ws), ..
-        }) => (*id, ws.recv().await),
-        _ => std::future::pending().await,
+/// Receives from whichever socket has a message.
+///
+/// Each `recv` future lives only for one poll: `recv` keeps its progress in the socket (it
+/// is cancel-safe), and two of them held across the task's wait would make every idle
+/// session's future larger by their size.
+fn poll_recv<Io: AsyncRead + AsyncWrite + Unpin>(
+    sockets: &mut [Option<Box<Socket<Io>>>; 2],
+    cx: &mut Context<'_>,
+) -> Poll<(RequestId, Result<Message, ws::Error>)> {
+    for socket in sockets.iter_mut().flatten() {
+        let id = socket.id;
+        if let Some(ws) = socket.ws.as_mut() {
+            let recv = std::pin::pin!(ws.recv());
+            if let Poll::Ready(result) = recv.poll(cx) {
+                return Poll::Ready((id, result));
+            }
+        }
     }
+    Poll::Pending
 }
 
 fn close_in_background<Io>(mut ws: WebSocket<Io>, code: CloseCode, reason: &'static str)
@@ -546,14 +562,15 @@ mod tests {
 
     /// The session's future is most of an idle connection's memory (measured with 2,000 idle
     /// Socket.IO connections: 6.9 KiB of their 17 KiB each while it held the task three
-    /// times). It holds the task once, plus the state of one await.
+    /// times). It holds the task once, plus the state of its wait: the timer, the signal's
+    /// `Notified` and the select (the receive futures live for one poll, the write is boxed).
     #[test]
     fn the_session_future_holds_the_task_once() {
         type Task = SessionTask<HandlerApp<Ignore>, TcpStream>;
         let task = std::mem::size_of::<Task>();
         let future = returned_size(Task::run);
         assert!(
-            future < task + 1024,
+            future <= task + 384,
             "the session future takes {future} bytes for a {task}-byte task"
         );
     }
