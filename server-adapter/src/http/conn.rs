@@ -66,9 +66,13 @@ where
     // The HTTP part runs in a box that is freed before an upgraded connection's future runs:
     // inline, its state (the largest of a request's) would stay in the task for as long as
     // the WebSocket lives, most of what a task costs an idle connection.
-    if let Some((upgrade, upgraded)) = Box::pin(serve_http(io, config, service)).await? {
-        upgrade(upgraded).await;
-    }
+    // Matched in a `let`, so the HTTP part's result is gone before the upgraded connection
+    // runs (an `if let` would keep it, error type and all, for the WebSocket's life).
+    let upgraded = match Box::pin(serve_http(io, config, service)).await? {
+        Some((upgrade, upgraded)) => upgrade(upgraded),
+        None => return Ok(()),
+    };
+    upgraded.await;
     Ok(())
 }
 
