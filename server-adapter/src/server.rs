@@ -174,13 +174,20 @@ where
     /// Serves one connection another server accepted (e.g. handed over by a
     /// proxy or another framework); returns when it ends.
     pub async fn serve_connection(&self, io: Io, address: Option<SocketAddr>) {
-        let conn = Connection {
-            mounts: &self.mounts,
-            fallback: &self.fallback,
-            address,
-        };
-        if let Err(e) = http::serve_connection(io, &self.http, &conn).await {
-            tracing::debug!(error = %e, "connection ended with an error");
+        // The HTTP part in a box of its own, so that an upgraded connection's task holds
+        // only the upgraded future (a WebSocket session lives long and idle).
+        let http = Box::pin(async move {
+            let conn = Connection {
+                mounts: &self.mounts,
+                fallback: &self.fallback,
+                address,
+            };
+            http::serve_until_upgrade(io, &self.http, &conn).await
+        });
+        match http.await {
+            Ok(Some(upgraded)) => upgraded.await,
+            Ok(None) => {}
+            Err(e) => tracing::debug!(error = %e, "connection ended with an error"),
         }
     }
 }

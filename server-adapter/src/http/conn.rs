@@ -35,7 +35,7 @@ use super::request::{
     body_framing, expects_continue, BodyFraming, HeadParser, Request, RequestHead, Version,
 };
 use super::response::Response;
-use super::service::{OnUpgrade, Reply, Service, Upgraded};
+use super::service::{OnUpgrade, Reply, Service, UpgradeFuture, Upgraded};
 use crate::io::{linger_close, poll_read_into, read_some, write_all_vectored};
 
 /// Largest step by which a body buffer grows ahead of the bytes that arrive.
@@ -63,17 +63,35 @@ where
     Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     S: Service<Io>,
 {
-    // The HTTP part runs in a box that is freed before an upgraded connection's future runs:
-    // inline, its state (the largest of a request's) would stay in the task for as long as
-    // the WebSocket lives, most of what a task costs an idle connection.
-    // Matched in a `let`, so the HTTP part's result is gone before the upgraded connection
-    // runs (an `if let` would keep it, error type and all, for the WebSocket's life).
-    let upgraded = match Box::pin(serve_http(io, config, service)).await? {
-        Some((upgrade, upgraded)) => upgrade(upgraded),
-        None => return Ok(()),
-    };
-    upgraded.await;
+    // The HTTP part runs in a box freed before the upgraded connection runs: inline, its
+    // state (the largest of a request's) would stay in the task for as long as a WebSocket
+    // lives, most of what a task costs an idle connection.
+    let upgraded = Box::pin(serve_until_upgrade(io, config, service)).await?;
+    if let Some(upgraded) = upgraded {
+        upgraded.await;
+    }
     Ok(())
+}
+
+/// [`serve_connection`] up to an upgrade: returns the upgraded connection's future, for the
+/// caller to run, or `None` when the connection ended without one. A caller that keeps its
+/// task for the upgraded connection does well to box this future, as `serve_connection`
+/// does, so that the HTTP state is freed once the upgrade happened.
+///
+/// # Errors
+/// As [`serve_connection`].
+pub async fn serve_until_upgrade<Io, S>(
+    io: Io,
+    config: &Config,
+    service: &S,
+) -> Result<Option<UpgradeFuture>, Error>
+where
+    Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: Service<Io>,
+{
+    Ok(serve_http(io, config, service)
+        .await?
+        .map(|(upgrade, upgraded)| upgrade(upgraded)))
 }
 
 /// Serves requests until the connection closes (`None`) or is upgraded.

@@ -30,7 +30,7 @@ mod service;
 
 pub use chunked::ChunkedDecoder;
 pub use config::{Config, MAX_HEADERS_CAP};
-pub use conn::{serve, serve_connection};
+pub use conn::{serve, serve_connection, serve_until_upgrade};
 pub use error::{Error, InvalidHeader, RequestError};
 pub use request::{
     body_framing, expects_continue, BodyFraming, HeadParser, Request, RequestHead, Version,
