@@ -46,7 +46,9 @@ pub enum Status {
 #[derive(Debug)]
 pub struct Decoder {
     config: DecoderConfig,
-    pending: Option<Pending>,
+    /// Boxed: a connection keeps its decoder for life and is seldom between a binary
+    /// packet's frames, so the packet's room is taken only while it is.
+    pending: Option<Box<Pending>>,
 }
 
 #[derive(Debug)]
@@ -114,11 +116,11 @@ impl Decoder {
         if expected == 0 {
             return Ok(Status::Complete(packet));
         }
-        self.pending = Some(Pending {
+        self.pending = Some(Box::new(Pending {
             packet,
             expected,
             size: frame.len(),
-        });
+        }));
         Ok(Status::NeedsAttachments(expected))
     }
 

@@ -34,7 +34,8 @@ use crate::engine::{random_id_bytes, AppFactory, Engine, HandshakeRequest, Sessi
 /// What a socket still has to run, in order.
 enum Work {
     Connected,
-    Event(Packet),
+    /// Boxed: a slot keeps room for one piece of work inline for its whole life.
+    Event(Box<Packet>),
     Disconnected(DisconnectReason),
 }
 
@@ -86,6 +87,7 @@ fn start(socket: &SocketRef, work: Work) -> Option<BoxFuture<()>> {
             Some(handler.call(socket.clone()))
         }
         Work::Event(packet) => {
+            let packet = *packet;
             let (any, specific) = {
                 let handlers = socket.0.handlers.lock().expect("never poisoned");
                 let name = packet.event_name()?;
@@ -191,7 +193,7 @@ impl SioSession {
             }
             Event::Event(packet) => {
                 if let Some(slot) = self.slot_mut(packet.namespace().as_str()) {
-                    slot.backlog.push_back(Work::Event(packet));
+                    slot.backlog.push_back(Work::Event(Box::new(packet)));
                 }
             }
             Event::Ack(packet) => {
