@@ -163,7 +163,7 @@ function disconnected(s) {
       if (!s.connected && s.reasons.length) resolve(s.reasons[s.reasons.length - 1]);
       else s.once("disconnect", resolve);
     }),
-    `disconnect of ${s.nsp}`,
+    `disconnect of ${s.nsp} (${s.auth && s.auth.tag})`,
   );
 }
 
