@@ -1,11 +1,12 @@
 //! The router: checks every request, opens sessions for handshakes, and names
 //! the session that must handle the rest.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
 
-use crate::config::{normalize_path, Config};
+use crate::config::{normalize_path, Config, SessionTiming};
 use crate::cors::CorsHeaders;
 use crate::request::{EngineQuery, Method, RequestHead, RequestId, TransportKind};
 use crate::response::{push_json_string, ErrorCode, Response};
@@ -21,6 +22,8 @@ use crate::transmit::Transmit;
 /// to it by sid.
 pub struct Server {
     config: Config,
+    /// The timers and limits every session gets, shared rather than copied into each.
+    timing: Arc<SessionTiming>,
     path: String,
     sids: Box<dyn SidGenerator>,
     open_sessions: usize,
@@ -104,6 +107,7 @@ impl Server {
     pub fn new(config: Config, sids: impl SidGenerator + 'static) -> Self {
         let path = normalize_path(&config.path);
         Server {
+            timing: Arc::new(config.session_timing()),
             config,
             path,
             sids: Box::new(sids),
@@ -236,7 +240,7 @@ impl Server {
                 handshake_json: json,
                 query: head.query.clone(),
             },
-            self.config.session_timing(),
+            self.timing.clone(),
         )))
     }
 

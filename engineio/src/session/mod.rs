@@ -31,6 +31,7 @@ mod outbox;
 mod polling;
 mod upgrade;
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -95,7 +96,7 @@ enum Lifecycle {
 #[derive(Debug)]
 pub struct Session {
     sid: Sid,
-    timing: SessionTiming,
+    timing: Arc<SessionTiming>,
     lifecycle: Lifecycle,
     transport: Transport,
     upgrade: UpgradeState,
@@ -116,7 +117,7 @@ pub struct Session {
 
 impl Session {
     /// Opens a session for an accepted handshake request.
-    pub(crate) fn open(now: Instant, opening: Opening, timing: SessionTiming) -> Self {
+    pub(crate) fn open(now: Instant, opening: Opening, timing: Arc<SessionTiming>) -> Self {
         let Opening {
             sid,
             request,
@@ -125,6 +126,8 @@ impl Session {
             handshake_json,
             query,
         } = opening;
+        let heartbeat = Heartbeat::start(now, &timing);
+        let outbox = Outbox::new(timing.outbox);
         let mut session = Session {
             sid,
             timing,
@@ -134,8 +137,8 @@ impl Session {
                 TransportKind::WebSocket => Transport::WebSocket { socket: request },
             },
             upgrade: UpgradeState::Idle,
-            heartbeat: Heartbeat::start(now, &timing),
-            outbox: Outbox::new(timing.outbox),
+            heartbeat,
+            outbox,
             pending_post: None,
             post_awaiting_drain: None,
             transmits: Fifo::new(),
