@@ -176,33 +176,18 @@ impl Members {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use socketio_parser::Namespace;
-    use tokio::sync::Notify;
 
     use super::*;
-    use crate::engine::HandshakeRequest;
-    use crate::socketio::handshake::Handshake;
     use crate::socketio::namespace::Registry;
-    use crate::socketio::outbound::Outbound;
 
     fn members(n: u8) -> (Members, Vec<SocketId>) {
         let ns = Registry::default().of(Namespace::main());
-        let request = Arc::new(HandshakeRequest {
-            sid: engineio::Sid::from_random_bytes([1; 15]),
-            transport: engineio::TransportKind::WebSocket,
-            query: String::new(),
-            headers: Default::default(),
-            address: None,
-        });
         let mut m = Members::default();
         let mut ids = Vec::new();
         for i in 0..n {
             let id = SocketId::from_random_bytes([i; 15]);
-            let outbound = Arc::new(Outbound::new(Arc::new(Notify::new()), 8, 1024));
-            let handshake = Handshake::new(request.clone(), None);
-            m.insert(SocketRef::new(id, ns.clone(), outbound, handshake));
+            m.insert(SocketRef::for_test(id, ns.clone()));
             ids.push(id);
         }
         (m, ids)

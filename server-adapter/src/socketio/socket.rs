@@ -291,29 +291,33 @@ impl PartialEq for SocketRef {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::Arc;
-
-    use socketio_parser::Namespace;
-    use tokio::sync::Notify;
-
-    use super::*;
-    use crate::engine::HandshakeRequest;
-    use crate::socketio::namespace::Registry;
-
-    fn socket() -> SocketRef {
-        let request = Arc::new(HandshakeRequest {
+impl SocketRef {
+    /// A socket of `ns` with an empty handshake and a small queue, for unit tests.
+    pub(crate) fn for_test(id: SocketId, ns: Arc<NamespaceInner>) -> SocketRef {
+        let request = Arc::new(crate::engine::HandshakeRequest {
             sid: engineio::Sid::from_random_bytes([1; 15]),
             transport: engineio::TransportKind::WebSocket,
             query: String::new(),
             headers: Default::default(),
             address: None,
         });
-        SocketRef::new(
+        let signal = Arc::new(tokio::sync::Notify::new());
+        let outbound = Arc::new(Outbound::new(signal, 8, 1024));
+        SocketRef::new(id, ns, outbound, Handshake::new(request, None))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use socketio_parser::Namespace;
+
+    use super::*;
+    use crate::socketio::namespace::Registry;
+
+    fn socket() -> SocketRef {
+        SocketRef::for_test(
             SocketId::from_random_bytes([2; 15]),
             Registry::default().of(Namespace::main()),
-            Arc::new(Outbound::new(Arc::new(Notify::new()), 8, 1024)),
-            Handshake::new(request, None),
         )
     }
 
