@@ -277,3 +277,38 @@ impl BroadcastOperator {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::socketio::namespace::Registry;
+
+    /// A broadcast is encoded once: every recipient's queue holds the same
+    /// frame, and the frame is the event as the reference encoder writes it.
+    #[test]
+    fn a_broadcast_is_encoded_once_and_shared_by_every_recipient() {
+        let ns = Registry::default().of(Namespace::main());
+        let sockets: Vec<SocketRef> = (0..3u8)
+            .map(|i| SocketRef::for_test(SocketId::from_random_bytes([i; 15]), ns.clone()))
+            .collect();
+        for socket in &sockets {
+            socket
+                .0
+                .connected
+                .store(true, std::sync::atomic::Ordering::Release);
+            ns.members_mut().insert(socket.clone());
+        }
+        BroadcastOperator::new(ns.clone())
+            .emit("news", &serde_json::json!({"n": 1}))
+            .unwrap();
+        let frames: Vec<Arc<Frame>> = sockets
+            .iter()
+            .map(|s| match s.0.outbound.drain().pop_front() {
+                Some(Command::Send { frame, .. }) => frame,
+                _ => panic!("each member got the broadcast"),
+            })
+            .collect();
+        assert!(frames.windows(2).all(|w| Arc::ptr_eq(&w[0], &w[1])));
+        assert_eq!(&frames[0].text[..], br#"2["news",{"n":1}]"#);
+    }
+}
