@@ -219,6 +219,60 @@ impl NamespaceRef {
 
     /// Adds connect middleware: runs in order before the connect handler and
     /// may refuse the socket (the client gets `connect_error`).
+    ///
+    /// Middleware sees the socket's handshake: the CONNECT `auth` payload,
+    /// the headers, query and address of the request that opened the
+    /// connection. The usual check is a signed token, a JWT: the client
+    /// connects with `io(url, { auth: { token } })`, the middleware verifies
+    /// it, keeps the claims on the socket for the handlers, and refuses with
+    /// a message and data the client reads as `err.message` and `err.data`.
+    /// The signature check itself belongs to a JWT library (`jsonwebtoken`'s
+    /// `decode`, say); here a stand-in accepts one token.
+    ///
+    /// ```
+    /// use serde::Deserialize;
+    /// use server_adapter::socketio::{ConnectError, SocketIo, SocketRef};
+    ///
+    /// #[derive(Deserialize)]
+    /// struct Auth {
+    ///     token: String,
+    /// }
+    ///
+    /// #[derive(Clone, Deserialize)]
+    /// struct Claims {
+    ///     sub: String,
+    ///     exp: u64,
+    /// }
+    ///
+    /// /// Verifies the token's signature and returns its claims.
+    /// fn verify(token: &str) -> Result<Claims, &'static str> {
+    ///     // Stand-in for a real JWT library's `decode` with the server's key.
+    ///     match token {
+    ///         "header.eyJzdWIiOiJhZGEifQ.signature" => Ok(Claims { sub: "ada".into(), exp: u64::MAX }),
+    ///         _ => Err("bad signature"),
+    ///     }
+    /// }
+    ///
+    /// # fn now() -> u64 { 0 }
+    /// let io = SocketIo::builder().build();
+    /// io.of("/").use_middleware(|socket: SocketRef| async move {
+    ///     let auth: Auth = socket
+    ///         .handshake()
+    ///         .auth()
+    ///         .map_err(|_| ConnectError::new("unauthorized").with_data("no token"))?;
+    ///     let claims = verify(&auth.token)
+    ///         .map_err(|why| ConnectError::new("unauthorized").with_data(why))?;
+    ///     if claims.exp < now() {
+    ///         return Err(ConnectError::new("unauthorized").with_data("token expired"));
+    ///     }
+    ///     socket.insert_data(claims);
+    ///     Ok(())
+    /// });
+    /// io.of("/").on_connection(|socket: SocketRef| async move {
+    ///     let claims: Claims = socket.data().expect("the middleware stored the claims");
+    ///     let _ = socket.emit("welcome", &claims.sub);
+    /// });
+    /// ```
     pub fn use_middleware(&self, middleware: impl Middleware) -> &Self {
         let middleware: Arc<dyn Middleware> = Arc::new(middleware);
         update(self.handlers(), |h| h.middleware.push(middleware));
