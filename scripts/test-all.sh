@@ -33,6 +33,9 @@ step "cargo test: unit, simulation, proptest, integration and interop tests"
 cargo test --workspace --all-targets
 cargo test --workspace --doc
 
+step "API docs build with no broken or private links"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+
 step "benchmarks build (timings are run by scripts/bench-*.sh, not here)"
 cargo build --workspace --bins --examples
 node --check benches/node/parser-bench.js

@@ -1,30 +1,5 @@
 //! One Engine.IO session: its transport, heartbeat, upgrade and outbound buffer.
-//!
-//! A [`Session`] is a plain value created by [`Server::handle_request`]
-//! (crate::Server::handle_request) for a handshake. Whoever owns it (a task, a
-//! thread, a test) feeds it inputs and drains its outputs:
-//!
-//! * **Inputs**, each with the current time: [`handle_request`](Session::handle_request)
-//!   (a request routed to this session), [`handle_body`](Session::handle_body)
-//!   (the body of a POST), [`handle_ws_message`](Session::handle_ws_message),
-//!   [`handle_ws_closed`](Session::handle_ws_closed),
-//!   [`handle_request_aborted`](Session::handle_request_aborted) and
-//!   [`handle_timeout`](Session::handle_timeout).
-//! * **Commands** from the application: [`send`](Session::send) and
-//!   [`close`](Session::close).
-//! * **Outputs**: [`poll_transmit`](Session::poll_transmit) (what to write),
-//!   [`poll_event`](Session::poll_event) (what to tell the application) and
-//!   [`poll_timeout`](Session::poll_timeout) (when to call `handle_timeout`).
-//!
-//! # Drain order
-//!
-//! After every input or command, drain **transmits, then events**, and repeat
-//! until both are empty (handling an event may send or close); then read
-//! `poll_timeout` and re-arm the one timer. Sends are coalesced: everything
-//! queued before the next `poll_transmit` goes out in one long-poll answer. The
-//! answer to a POST is held back until the messages it carried have been taken
-//! with `poll_event`, so replies the application queues while handling them
-//! are buffered before the client hears `ok`.
+//! [`Session`]'s docs give its inputs, outputs and drain order.
 
 mod heartbeat;
 mod outbox;
@@ -92,7 +67,33 @@ enum Lifecycle {
     Closed,
 }
 
-/// An Engine.IO session. See the [module documentation](self) for the drive loop.
+/// An Engine.IO session.
+///
+/// A plain value created by [`Server::handle_request`](crate::Server::handle_request)
+/// for a handshake. Whoever owns it (a task, a thread, a test) feeds it inputs
+/// and drains its outputs:
+///
+/// * **Inputs**, each with the current time: [`handle_request`](Session::handle_request)
+///   (a request routed to this session), [`handle_body`](Session::handle_body)
+///   (the body of a POST), [`handle_ws_message`](Session::handle_ws_message),
+///   [`handle_ws_closed`](Session::handle_ws_closed),
+///   [`handle_request_aborted`](Session::handle_request_aborted) and
+///   [`handle_timeout`](Session::handle_timeout).
+/// * **Commands** from the application: [`send`](Session::send) and
+///   [`close`](Session::close).
+/// * **Outputs**: [`poll_transmit`](Session::poll_transmit) (what to write),
+///   [`poll_event`](Session::poll_event) (what to tell the application) and
+///   [`poll_timeout`](Session::poll_timeout) (when to call `handle_timeout`).
+///
+/// # Drain order
+///
+/// After every input or command, drain **transmits, then events**, and repeat
+/// until both are empty (handling an event may send or close); then read
+/// `poll_timeout` and re-arm the one timer. Sends are coalesced: everything
+/// queued before the next `poll_transmit` goes out in one long-poll answer. The
+/// answer to a POST is held back until the messages it carried have been taken
+/// with `poll_event`, so replies the application queues while handling them
+/// are buffered before the client hears `ok`.
 #[derive(Debug)]
 pub struct Session {
     sid: Sid,
