@@ -163,3 +163,39 @@ pub(crate) trait AppFactory: Send + Sync + 'static {
     /// task when other tasks queue work for it.
     fn create(&self, request: HandshakeRequest, signal: Arc<Notify>) -> Self::App;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::HandshakeHeaders;
+
+    #[test]
+    fn headers_keep_order_duplicates_and_empty_values() {
+        let h = HandshakeHeaders::new([("X-A", "1"), ("x-b", ""), ("X-A", "2")]);
+        assert_eq!(h.len(), 3);
+        assert_eq!(
+            h.iter().collect::<Vec<_>>(),
+            [("x-a", "1"), ("x-b", ""), ("x-a", "2")]
+        );
+        assert_eq!(h.get("x-A"), Some("1"), "the first of a repeated header");
+        assert_eq!(h.get("X-B"), Some(""));
+        assert_eq!(h.get("x-c"), None);
+    }
+
+    #[test]
+    fn a_nul_cannot_split_a_value() {
+        let h = HandshakeHeaders::new([("a", "x\0y"), ("b", "z")]);
+        assert_eq!(
+            h.iter().collect::<Vec<_>>(),
+            [("a", "x\u{fffd}y"), ("b", "z")]
+        );
+    }
+
+    #[test]
+    fn no_headers() {
+        let h = HandshakeHeaders::default();
+        assert!(h.is_empty());
+        assert_eq!(h.len(), 0);
+        assert_eq!(h.iter().count(), 0);
+        assert_eq!(format!("{h:?}"), "{}");
+    }
+}
