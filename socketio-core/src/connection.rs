@@ -393,7 +393,7 @@ impl Connection {
     fn dispatch_to_socket(&mut self, at: usize, packet: Packet) {
         let kind = packet.kind();
         if kind.is_event() {
-            self.events.push_back(Event::Event(packet));
+            self.events.push_back(Event::Event(Box::new(packet)));
         } else if kind.is_ack() {
             let Membership::Connected(socket) = &mut self.namespaces[at].1 else {
                 unreachable!("dispatch_to_socket is called for connected namespaces")
@@ -403,7 +403,7 @@ impl Connection {
                 .ack_id()
                 .is_some_and(|id| socket.pending_acks.remove(&id.get()).is_some());
             if known {
-                self.events.push_back(Event::Ack(packet));
+                self.events.push_back(Event::Ack(Box::new(packet)));
             }
         } else if kind == PacketKind::Disconnect {
             let (namespace, membership) = self.namespaces.remove(at);

@@ -21,11 +21,13 @@ pub enum Event {
         auth: Option<Bytes>,
     },
     /// A connected socket received an EVENT or BINARY_EVENT. If the packet
-    /// has an ack id, the client waits for an ACK with that id.
-    Event(Packet),
+    /// has an ack id, the client waits for an ACK with that id. (Packets are
+    /// boxed here so that an `Event`, which a connection keeps room for, is
+    /// small.)
+    Event(Box<Packet>),
     /// An ACK answered one of this connection's emits (see
     /// [`Connection::allocate_ack`](crate::Connection::allocate_ack)).
-    Ack(Packet),
+    Ack(Box<Packet>),
     /// No ACK came before the deadline of an emit.
     AckTimedOut {
         /// The socket's namespace.

@@ -193,7 +193,7 @@ impl SioSession {
             }
             Event::Event(packet) => {
                 if let Some(slot) = self.slot_mut(packet.namespace().as_str()) {
-                    slot.backlog.push_back(Work::Event(Box::new(packet)));
+                    slot.backlog.push_back(Work::Event(packet));
                 }
             }
             Event::Ack(packet) => {
@@ -202,7 +202,7 @@ impl SioSession {
                     packet.ack_id().map_or(0, |a| a.get()),
                 );
                 if let Some(reply) = self.acks.remove(&key) {
-                    let _ = reply.send(Ok(packet));
+                    let _ = reply.send(Ok(*packet));
                 }
             }
             Event::AckTimedOut { namespace, ack } => {
