@@ -154,6 +154,20 @@ pub(crate) trait SessionApp: Send + 'static {
     fn finish(&mut self) -> Vec<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>>;
 }
 
+/// Wakes a session's task: other tasks ring it after queueing work for the
+/// session (sends, broadcasts, closes). The session's inbox is the signal, so
+/// a session costs one shared allocation for both.
+pub(crate) trait Signal: Send + Sync + std::fmt::Debug + 'static {
+    /// Wakes the task (or makes its next wait return at once).
+    fn ring(&self);
+}
+
+impl Signal for Notify {
+    fn ring(&self) {
+        self.notify_one();
+    }
+}
+
 /// Makes the application layer of each new session.
 pub(crate) trait AppFactory: Send + Sync + 'static {
     /// The app type.
@@ -161,7 +175,7 @@ pub(crate) trait AppFactory: Send + Sync + 'static {
 
     /// An app for a session opened by `request`; `signal` wakes the session
     /// task when other tasks queue work for it.
-    fn create(&self, request: HandshakeRequest, signal: Arc<Notify>) -> Self::App;
+    fn create(&self, request: HandshakeRequest, signal: Arc<dyn Signal>) -> Self::App;
 }
 
 #[cfg(test)]

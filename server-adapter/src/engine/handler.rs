@@ -9,9 +9,8 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use engineio::{CloseReason, Message, SendError, Sid};
-use tokio::sync::Notify;
 
-use super::app::{AppFactory, Engine, HandshakeRequest, SessionApp};
+use super::app::{AppFactory, Engine, HandshakeRequest, SessionApp, Signal};
 
 /// What an Engine.IO application does with its sessions' events.
 ///
@@ -47,7 +46,7 @@ enum Command {
 
 struct HandleShared {
     queue: Mutex<VecDeque<Command>>,
-    signal: Arc<Notify>,
+    signal: Arc<dyn Signal>,
     /// Messages waiting here or in the engine's buffer.
     backlog: AtomicUsize,
     max_backlog: usize,
@@ -120,7 +119,7 @@ impl SessionHandle {
             .lock()
             .expect("the queue lock is never held across a panic")
             .push_back(command);
-        self.shared.signal.notify_one();
+        self.shared.signal.ring();
     }
 }
 
@@ -208,7 +207,7 @@ pub(crate) struct HandlerFactory<H> {
 impl<H: EngineHandler> AppFactory for HandlerFactory<H> {
     type App = HandlerApp<H>;
 
-    fn create(&self, request: HandshakeRequest, signal: Arc<Notify>) -> HandlerApp<H> {
+    fn create(&self, request: HandshakeRequest, signal: Arc<dyn Signal>) -> HandlerApp<H> {
         let handle = SessionHandle {
             sid: request.sid,
             shared: Arc::new(HandleShared {

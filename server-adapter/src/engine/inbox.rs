@@ -9,11 +9,12 @@
 //! here, pays only for the shared header. (A tokio `mpsc` channel allocated a
 //! block of 32 slots for every session, a seventh of an idle connection.)
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 
 use engineio::fifo::Fifo;
 use tokio::sync::{Notify, Semaphore};
 
+use super::app::Signal;
 use super::task::SessionInput;
 
 /// Most inputs waiting in one session's inbox.
@@ -29,8 +30,9 @@ struct State<Io> {
 /// (through which other tasks send).
 pub(crate) struct Inbox<Io> {
     state: Mutex<State<Io>>,
-    /// Wakes the session task: shared with the application's command queue.
-    signal: Arc<Notify>,
+    /// Wakes the session task; also rung by the application's command queue
+    /// (the inbox is the session's [`Signal`]).
+    signal: Notify,
     /// One permit per free place; senders wait here for room.
     room: Semaphore,
 }
@@ -42,14 +44,14 @@ impl<Io> std::fmt::Debug for Inbox<Io> {
 }
 
 impl<Io> Inbox<Io> {
-    /// An empty inbox whose inputs ring `signal`.
-    pub(crate) fn new(signal: Arc<Notify>) -> Self {
+    /// An empty inbox.
+    pub(crate) fn new() -> Self {
         Inbox {
             state: Mutex::new(State {
                 queue: Fifo::new(),
                 closed: false,
             }),
-            signal,
+            signal: Notify::new(),
             room: Semaphore::new(INBOX_CAPACITY),
         }
     }
@@ -80,6 +82,11 @@ impl<Io> Inbox<Io> {
         Ok(())
     }
 
+    /// What the session task waits on for inputs and commands.
+    pub(crate) fn signal(&self) -> &Notify {
+        &self.signal
+    }
+
     /// The next input, if one waits.
     pub(crate) fn try_recv(&self) -> Option<SessionInput<Io>> {
         let input = self.lock().queue.pop_front()?;
@@ -99,8 +106,15 @@ impl<Io> Inbox<Io> {
     }
 }
 
+impl<Io: Send + 'static> Signal for Inbox<Io> {
+    fn ring(&self) {
+        self.signal.notify_one();
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
     use std::time::Duration;
 
     use super::*;
@@ -109,8 +123,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_full_inbox_makes_the_sender_wait_for_room() {
-        let signal = Arc::new(Notify::new());
-        let inbox = Arc::new(TestInbox::new(signal.clone()));
+        let inbox = Arc::new(TestInbox::new());
         for _ in 0..INBOX_CAPACITY {
             assert!(inbox.send(SessionInput::Shutdown).await.is_ok());
         }
@@ -134,7 +147,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_closed_inbox_gives_inputs_back_and_releases_waiting_senders() {
-        let inbox = Arc::new(TestInbox::new(Arc::new(Notify::new())));
+        let inbox = Arc::new(TestInbox::new());
         for _ in 0..INBOX_CAPACITY {
             assert!(inbox.send(SessionInput::Shutdown).await.is_ok());
         }
@@ -153,10 +166,9 @@ mod tests {
 
     #[tokio::test]
     async fn an_input_rings_the_session_signal() {
-        let signal = Arc::new(Notify::new());
-        let inbox = TestInbox::new(signal.clone());
+        let inbox = TestInbox::new();
         assert!(inbox.send(SessionInput::Shutdown).await.is_ok());
-        tokio::time::timeout(Duration::from_secs(5), signal.notified())
+        tokio::time::timeout(Duration::from_secs(5), inbox.signal().notified())
             .await
             .expect("the permit was stored");
         assert!(matches!(inbox.try_recv(), Some(SessionInput::Shutdown)));

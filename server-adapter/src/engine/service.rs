@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use engineio::{Method, RequestHead, RequestId, Routed, Transmit};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::oneshot;
 
 use super::app::{AppFactory, HandshakeHeaders, HandshakeRequest};
 use super::inbox::Inbox;
@@ -168,14 +168,12 @@ where
         accept: Option<ws::Accept>,
     ) -> Reply<Io> {
         let sid = session.sid();
-        let signal = Arc::new(Notify::new());
-        let app = self.factory.create(handshake, signal.clone());
-        let inbox = Arc::new(Inbox::new(signal.clone()));
+        let inbox = Arc::new(Inbox::new());
+        let app = self.factory.create(handshake, inbox.clone());
         let mut task = SessionTask::new(
             session,
             app,
             inbox.clone(),
-            signal,
             self.router.clone(),
             self.write_timeout,
         );

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use engineio::{Event, RequestId, Session, Transmit, WsClosed, WsFrame};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::oneshot;
 
 use super::app::{Engine, SessionApp};
 use super::inbox::Inbox;
@@ -96,9 +96,8 @@ fn prefix_bytes(prefix: u8) -> Bytes {
 pub(crate) struct SessionTask<A, Io> {
     session: Box<Session>,
     app: A,
+    /// Its signal is rung by inputs and by the app's command queue.
     inbox: Arc<Inbox<Io>>,
-    /// Rung by the inbox and by the app's command queue.
-    signal: Arc<Notify>,
     router: RouterHandle<Io>,
     /// Requests waiting for the session's answer.
     responders: HashMap<RequestId, oneshot::Sender<Answer>>,
@@ -122,7 +121,6 @@ where
         session: Box<Session>,
         app: A,
         inbox: Arc<Inbox<Io>>,
-        signal: Arc<Notify>,
         router: RouterHandle<Io>,
         write_timeout: Duration,
     ) -> Self {
@@ -130,7 +128,6 @@ where
             session,
             app,
             inbox,
-            signal,
             router,
             responders: HashMap::new(),
             sockets: [None, None],
@@ -189,14 +186,14 @@ where
                     let Self {
                         session,
                         app,
-                        signal,
+                        inbox,
                         responders,
                         sockets,
                         ..
                     } = &mut self;
                     tokio::select! {
                         (id, result) = poll_fn(|cx| poll_recv(sockets, cx)) => Wake::Socket(id, result),
-                        () = signal.notified() => Wake::Commands,
+                        () = inbox.signal().notified() => Wake::Commands,
                         id = poll_fn(|cx| {
                             for (id, reply) in responders.iter_mut() {
                                 if reply.poll_closed(cx).is_ready() {
@@ -380,7 +377,7 @@ where
     /// the task's own signal, and the task wakes once more after the answer is written,
     /// to find nothing. Taken before the drain, so a command queued after it rings anew.
     fn take_signal(&self) {
-        let notified = self.signal.notified();
+        let notified = self.inbox.signal().notified();
         tokio::pin!(notified);
         let _ = notified.poll(&mut Context::from_waker(Waker::noop()));
     }

@@ -20,7 +20,6 @@ use engineio::fifo::Fifo;
 use engineio::Message;
 use socketio_core::{Connection, DisconnectReason, Event, SocketId, Transmit};
 use socketio_parser::{Encoder, Namespace, Packet};
-use tokio::sync::Notify;
 
 use super::error::{AckError, ConnectError};
 use super::handler::{BoxFuture, EventContext};
@@ -29,7 +28,7 @@ use super::namespace::NamespaceInner;
 use super::outbound::{AckReply, Command, Outbound};
 use super::socket::SocketRef;
 use super::ServerInner;
-use crate::engine::{random_id_bytes, AppFactory, Engine, HandshakeRequest, SessionApp};
+use crate::engine::{random_id_bytes, AppFactory, Engine, HandshakeRequest, SessionApp, Signal};
 
 /// What a socket still has to run, in order.
 enum Work {
@@ -492,7 +491,7 @@ pub(crate) struct SioFactory {
 impl AppFactory for SioFactory {
     type App = SioSession;
 
-    fn create(&self, request: HandshakeRequest, signal: Arc<Notify>) -> SioSession {
+    fn create(&self, request: HandshakeRequest, signal: Arc<dyn Signal>) -> SioSession {
         let outbound = Arc::new(Outbound::new(
             signal,
             self.server.limits.max_backlog,

@@ -16,9 +16,10 @@ use std::time::Duration;
 use bytes::Bytes;
 use socketio_core::DisconnectReason;
 use socketio_parser::{Namespace, Packet};
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::oneshot;
 
 use super::error::{AckError, EmitError};
+use crate::engine::Signal;
 
 /// An encoded packet: its text frame (no Engine.IO prefix) and attachments.
 /// A broadcast builds one and every recipient shares it.
@@ -67,7 +68,7 @@ impl Command {
 #[derive(Debug)]
 pub(crate) struct Outbound {
     queue: Mutex<VecDeque<Command>>,
-    signal: Arc<Notify>,
+    signal: Arc<dyn Signal>,
     /// Messages waiting here or in the engine's buffer.
     backlog: AtomicUsize,
     /// Bytes waiting here or in the engine's buffer.
@@ -80,7 +81,11 @@ pub(crate) struct Outbound {
 }
 
 impl Outbound {
-    pub(crate) fn new(signal: Arc<Notify>, max_backlog: usize, max_backlog_bytes: usize) -> Self {
+    pub(crate) fn new(
+        signal: Arc<dyn Signal>,
+        max_backlog: usize,
+        max_backlog_bytes: usize,
+    ) -> Self {
         Outbound {
             queue: Mutex::new(VecDeque::new()),
             signal,
@@ -130,7 +135,7 @@ impl Outbound {
             .lock()
             .expect("the queue lock is never held across a panic")
             .push_back(command);
-        self.signal.notify_one();
+        self.signal.ring();
     }
 
     /// Takes every queued command (session task only).
@@ -175,7 +180,7 @@ mod tests {
 
     #[test]
     fn refuses_past_the_bound_and_drops_volatile() {
-        let out = Outbound::new(Arc::new(Notify::new()), 2, 1000);
+        let out = Outbound::new(Arc::new(tokio::sync::Notify::new()), 2, 1000);
         out.publish(0, 0, true);
         out.push_message(send("a"), false).unwrap();
         out.push_message(send("b"), false).unwrap();
@@ -195,7 +200,7 @@ mod tests {
 
     #[test]
     fn a_closed_queue_refuses() {
-        let out = Outbound::new(Arc::new(Notify::new()), 10, 1000);
+        let out = Outbound::new(Arc::new(tokio::sync::Notify::new()), 10, 1000);
         out.push_message(send("a"), false).unwrap();
         assert_eq!(out.close().len(), 1);
         assert!(matches!(
@@ -210,7 +215,7 @@ mod tests {
 
     #[test]
     fn the_byte_bound_counts_the_frame() {
-        let out = Outbound::new(Arc::new(Notify::new()), 10, 3);
+        let out = Outbound::new(Arc::new(tokio::sync::Notify::new()), 10, 3);
         out.push_message(send("ab"), false).unwrap();
         assert!(matches!(
             out.push_message(send("cd"), false),
