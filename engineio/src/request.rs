@@ -1,6 +1,7 @@
 //! What the engine needs to know about an HTTP request, independent of any
 //! HTTP library.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// Names one HTTP request, chosen by the caller and unique among the requests
@@ -106,24 +107,25 @@ impl RequestHead {
 
 /// The query parameters the engine reads.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub(crate) struct EngineQuery {
+pub(crate) struct EngineQuery<'a> {
     /// `EIO`, the protocol version.
-    pub(crate) eio: Option<String>,
+    pub(crate) eio: Option<Cow<'a, str>>,
     /// `transport`: `Some(Ok(kind))` when known, `Some(Err(()))` when unknown.
     pub(crate) transport: Option<Result<TransportKind, ()>>,
     /// `sid`, when present and not empty.
-    pub(crate) sid: Option<String>,
+    pub(crate) sid: Option<Cow<'a, str>>,
     /// Whether `j` is present (the legacy JSONP variant of polling).
     pub(crate) jsonp: bool,
 }
 
-impl EngineQuery {
+impl<'a> EngineQuery<'a> {
     /// Reads the engine's parameters out of a raw query string. The first
-    /// occurrence of a parameter wins; values are percent-decoded.
-    pub(crate) fn parse(query: &str) -> Self {
+    /// occurrence of a parameter wins; values are percent-decoded, borrowed from
+    /// the query unless they had escapes (every request is parsed, so the usual
+    /// unescaped values cost no allocation).
+    pub(crate) fn parse(query: &'a str) -> Self {
         let mut q = EngineQuery::default();
-        for pair in query.split('&') {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        for (key, value) in query_pairs(query) {
             match key {
                 "EIO" if q.eio.is_none() => q.eio = Some(percent_decode(value)),
                 "transport" if q.transport.is_none() => {
@@ -151,17 +153,41 @@ impl EngineQuery {
 /// assert_eq!(engineio::query_value("EIO=4", "sid"), None);
 /// ```
 pub fn query_value(query: &str, name: &str) -> Option<String> {
-    query.split('&').find_map(|pair| {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        (percent_decode(key) == name).then(|| percent_decode(value))
+    query_pairs(query).find_map(|(key, value)| {
+        (percent_decode(key) == name).then(|| percent_decode(value).into_owned())
+    })
+}
+
+/// The `key=value` pairs of a raw query string, split on `&` and the first `=` (a pair
+/// without `=` has an empty value). Searched byte by byte: the delimiters are ASCII, and for
+/// strings this short a plain loop is cheaper than a `char` pattern's search.
+fn query_pairs(query: &str) -> impl Iterator<Item = (&str, &str)> {
+    let mut rest = Some(query);
+    std::iter::from_fn(move || {
+        let q = rest?;
+        let pair = match q.bytes().position(|b| b == b'&') {
+            Some(i) => {
+                rest = Some(&q[i + 1..]);
+                &q[..i]
+            }
+            None => {
+                rest = None;
+                q
+            }
+        };
+        Some(match pair.bytes().position(|b| b == b'=') {
+            Some(i) => (&pair[..i], &pair[i + 1..]),
+            None => (pair, ""),
+        })
     })
 }
 
 /// Decodes `%XX` escapes and `+` (as a space), as browsers encode query
 /// strings. Invalid escapes are kept literally; invalid UTF-8 is replaced.
-pub(crate) fn percent_decode(s: &str) -> String {
+/// Borrowed when there is nothing to decode.
+pub(crate) fn percent_decode(s: &str) -> Cow<'_, str> {
     if !s.bytes().any(|b| b == b'%' || b == b'+') {
-        return s.to_owned();
+        return Cow::Borrowed(s);
     }
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -180,7 +206,7 @@ pub(crate) fn percent_decode(s: &str) -> String {
         }
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
 fn hex(b: u8) -> Option<u8> {
@@ -220,6 +246,26 @@ mod tests {
         assert_eq!(EngineQuery::parse("sid=&EIO=4").sid, None);
         assert_eq!(EngineQuery::parse("EIO=4&EIO=3").eio.as_deref(), Some("4"));
         assert!(EngineQuery::parse("j=0").jsonp);
+    }
+
+    #[test]
+    fn query_pairs_split_like_str_split() {
+        for q in [
+            "",
+            "a",
+            "a=",
+            "=b",
+            "a=b=c",
+            "a&&b=1",
+            "&",
+            "EIO=4&transport=polling&t=x&sid=é",
+        ] {
+            let expected: Vec<(&str, &str)> = q
+                .split('&')
+                .map(|p| p.split_once('=').unwrap_or((p, "")))
+                .collect();
+            assert_eq!(query_pairs(q).collect::<Vec<_>>(), expected, "{q:?}");
+        }
     }
 
     #[test]
