@@ -121,7 +121,9 @@ where
                     headers: handshake_headers(&head),
                     address,
                 };
-                self.open(session, id, handshake, accept).await
+                // Boxed: a session opens once, and its task inline would make the future of
+                // every request (boxed by the mount) several times larger.
+                Box::pin(self.open(session, id, handshake, accept)).await
             }
             Routed::Session(routed) => {
                 let Some(inbox) = self.router.session(routed.sid()) else {
