@@ -6,8 +6,10 @@
 //! connection is idle. A `VecDeque` allocates room for several items on its
 //! first push and keeps it: a few hundred bytes for every idle connection,
 //! and an allocation on the busy path. [`Fifo`] keeps its oldest item inline
-//! and spills to a `VecDeque` only while two or more are waiting; once that
-//! overflow is drained its buffer is freed.
+//! and spills to a boxed `VecDeque` only while two or more are waiting; once
+//! that overflow is drained it is freed. Empty, a queue is its inline slot
+//! plus one pointer (a `VecDeque` inline would add 24 bytes to each of the
+//! half-dozen queues every connection holds).
 
 use std::collections::VecDeque;
 
@@ -28,8 +30,9 @@ use std::collections::VecDeque;
 pub struct Fifo<T> {
     /// The oldest item. `None` only when the queue is empty.
     head: Option<T>,
-    /// The items after `head`, oldest first.
-    rest: VecDeque<T>,
+    /// The items after `head`, oldest first; `None` while there are none.
+    #[allow(clippy::box_collection)] // on purpose: one pointer inline, see the module docs
+    rest: Option<Box<VecDeque<T>>>,
 }
 
 impl<T> Fifo<T> {
@@ -37,7 +40,7 @@ impl<T> Fifo<T> {
     pub const fn new() -> Self {
         Fifo {
             head: None,
-            rest: VecDeque::new(),
+            rest: None,
         }
     }
 
@@ -46,17 +49,19 @@ impl<T> Fifo<T> {
         if self.head.is_none() {
             self.head = Some(item);
         } else {
-            self.rest.push_back(item);
+            self.rest.get_or_insert_with(Box::default).push_back(item);
         }
     }
 
     /// Removes and returns the oldest item.
     pub fn pop_front(&mut self) -> Option<T> {
         let out = self.head.take()?;
-        self.head = self.rest.pop_front();
-        if self.rest.is_empty() && self.rest.capacity() > 0 {
-            // Drained: give the overflow's buffer back.
-            self.rest = VecDeque::new();
+        if let Some(rest) = &mut self.rest {
+            self.head = rest.pop_front();
+            if rest.is_empty() {
+                // Drained: give the overflow back.
+                self.rest = None;
+            }
         }
         Some(out)
     }
@@ -68,7 +73,7 @@ impl<T> Fifo<T> {
 
     /// How many items are queued.
     pub fn len(&self) -> usize {
-        usize::from(self.head.is_some()) + self.rest.len()
+        usize::from(self.head.is_some()) + self.rest.as_ref().map_or(0, |r| r.len())
     }
 
     /// Whether nothing is queued.
@@ -79,12 +84,14 @@ impl<T> Fifo<T> {
     /// Drops every item and frees the overflow's buffer.
     pub fn clear(&mut self) {
         self.head = None;
-        self.rest = VecDeque::new();
+        self.rest = None;
     }
 
     /// The items, oldest first.
     pub fn iter(&self) -> impl Iterator<Item = &T> + '_ {
-        self.head.iter().chain(self.rest.iter())
+        self.head
+            .iter()
+            .chain(self.rest.iter().flat_map(|r| r.iter()))
     }
 }
 
@@ -106,7 +113,9 @@ impl<T> IntoIterator for Fifo<T> {
         std::iter::Chain<std::option::IntoIter<T>, std::collections::vec_deque::IntoIter<T>>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.head.into_iter().chain(self.rest)
+        self.head
+            .into_iter()
+            .chain(self.rest.map(|r| *r).unwrap_or_default())
     }
 }
 
@@ -127,20 +136,28 @@ mod tests {
     fn one_item_needs_no_heap() {
         let mut q = Fifo::new();
         q.push_back(1u32);
-        assert_eq!(q.rest.capacity(), 0);
+        assert!(q.rest.is_none());
         assert_eq!(q.front(), Some(&1));
         assert_eq!(q.pop_front(), Some(1));
         assert_eq!(q.pop_front(), None);
     }
 
     #[test]
+    fn an_empty_queue_is_its_slot_and_a_pointer() {
+        assert_eq!(
+            std::mem::size_of::<Fifo<u64>>(),
+            std::mem::size_of::<Option<u64>>() + std::mem::size_of::<usize>()
+        );
+    }
+
+    #[test]
     fn a_drained_overflow_is_freed() {
         let mut q = Fifo::new();
         q.extend([1u32, 2, 3]);
-        assert!(q.rest.capacity() > 0);
+        assert!(q.rest.is_some());
         assert_eq!(q.pop_front(), Some(1));
         assert_eq!(q.pop_front(), Some(2));
-        assert_eq!(q.rest.capacity(), 0, "freed once only the head is left");
+        assert!(q.rest.is_none(), "freed once only the head is left");
         assert_eq!(q.pop_front(), Some(3));
         assert!(q.is_empty());
     }
