@@ -3,16 +3,20 @@
 //!
 //! Bounded at [`INBOX_CAPACITY`] inputs: a connection task routing a request
 //! to a session whose inbox is full waits for room (backpressure, never a
-//! drop). The inbox wakes the session task through the same [`Notify`] that
-//! announces queued commands, and its queue takes no heap memory while at
-//! most one input waits: a WebSocket session, which seldom gets anything
+//! drop). The inbox is also the session's [`Signal`]: inputs and the
+//! application's queued commands ring it, and the session task waits on it
+//! with [`Inbox::poll_signal`], a flag and a waker kept under the queue's
+//! lock (a tokio `Notify` cost its own state here and a 64-byte `Notified`
+//! in every waiting session's future). Its queue takes no heap memory while
+//! at most one input waits: a WebSocket session, which seldom gets anything
 //! here, pays only for the shared header. (A tokio `mpsc` channel allocated a
 //! block of 32 slots for every session, a seventh of an idle connection.)
 
 use std::sync::{Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
 
 use engineio::fifo::Fifo;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Semaphore;
 
 use super::app::Signal;
 use super::task::SessionInput;
@@ -24,15 +28,16 @@ struct State<Io> {
     queue: Fifo<SessionInput<Io>>,
     /// The session task has ended: nothing more is accepted.
     closed: bool,
+    /// Rung since the session task last looked.
+    rung: bool,
+    /// The session task, while it waits.
+    waker: Option<Waker>,
 }
 
 /// The inbox, shared by the session task (which receives) and the router
 /// (through which other tasks send).
 pub(crate) struct Inbox<Io> {
     state: Mutex<State<Io>>,
-    /// Wakes the session task; also rung by the application's command queue
-    /// (the inbox is the session's [`Signal`]).
-    signal: Notify,
     /// One permit per free place; senders wait here for room.
     room: Semaphore,
 }
@@ -50,8 +55,9 @@ impl<Io> Inbox<Io> {
             state: Mutex::new(State {
                 queue: Fifo::new(),
                 closed: false,
+                rung: false,
+                waker: None,
             }),
-            signal: Notify::new(),
             room: Semaphore::new(INBOX_CAPACITY),
         }
     }
@@ -77,14 +83,37 @@ impl<Io> Inbox<Io> {
         // The place is given back by `try_recv` when the input leaves.
         place.forget();
         state.queue.push_back(input);
+        let waker = Self::ring_locked(&mut state);
         drop(state);
-        self.signal.notify_one();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
         Ok(())
     }
 
-    /// What the session task waits on for inputs and commands.
-    pub(crate) fn signal(&self) -> &Notify {
-        &self.signal
+    /// Sets the flag and takes the waiting task's waker, to be woken once the lock is let go.
+    fn ring_locked(state: &mut State<Io>) -> Option<Waker> {
+        state.rung = true;
+        state.waker.take()
+    }
+
+    /// Ready (and the flag cleared) if the inbox was rung since the last look; otherwise
+    /// remembers `cx`'s waker for the next ring. Only the session task polls this.
+    pub(crate) fn poll_signal(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = self.lock();
+        if std::mem::take(&mut state.rung) {
+            return Poll::Ready(());
+        }
+        match &mut state.waker {
+            Some(waker) => waker.clone_from(cx.waker()),
+            None => state.waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+
+    /// Clears the flag: the session task is about to drain what rang it.
+    pub(crate) fn take_signal(&self) {
+        self.lock().rung = false;
     }
 
     /// The next input, if one waits.
@@ -108,7 +137,10 @@ impl<Io> Inbox<Io> {
 
 impl<Io: Send + 'static> Signal for Inbox<Io> {
     fn ring(&self) {
-        self.signal.notify_one();
+        let waker = Self::ring_locked(&mut self.lock());
+        if let Some(waker) = waker {
+            waker.wake();
+        }
     }
 }
 
@@ -168,9 +200,16 @@ mod tests {
     async fn an_input_rings_the_session_signal() {
         let inbox = TestInbox::new();
         assert!(inbox.send(SessionInput::Shutdown).await.is_ok());
-        tokio::time::timeout(Duration::from_secs(5), inbox.signal().notified())
-            .await
-            .expect("the permit was stored");
+        tokio::time::timeout(
+            Duration::from_secs(5),
+            std::future::poll_fn(|cx| inbox.poll_signal(cx)),
+        )
+        .await
+        .expect("the ring was kept");
+        assert!(
+            std::future::poll_fn(|cx| Poll::Ready(inbox.poll_signal(cx).is_pending())).await,
+            "one ring wakes once"
+        );
         assert!(matches!(inbox.try_recv(), Some(SessionInput::Shutdown)));
         assert!(inbox.try_recv().is_none());
     }

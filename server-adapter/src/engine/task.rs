@@ -9,10 +9,9 @@
 //!
 //! It makes no protocol decision: every rule is the session's.
 
-use std::collections::HashMap;
 use std::future::{poll_fn, Future};
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -99,8 +98,9 @@ pub(crate) struct SessionTask<A, Io> {
     /// Its signal is rung by inputs and by the app's command queue.
     inbox: Arc<Inbox<Io>>,
     router: RouterHandle<Io>,
-    /// Requests waiting for the session's answer.
-    responders: HashMap<RequestId, oneshot::Sender<Answer>>,
+    /// Requests waiting for the session's answer: at most a parked GET and a POST, so a
+    /// list (half a map's size in every session, and a WebSocket session has none).
+    responders: Vec<(RequestId, oneshot::Sender<Answer>)>,
     /// At most two WebSockets: the transport and one being tried.
     /// Boxed: the second is there only during an upgrade, and a polling session has none.
     sockets: [Option<Box<Socket<Io>>>; 2],
@@ -129,7 +129,7 @@ where
             app,
             inbox,
             router,
-            responders: HashMap::new(),
+            responders: Vec::new(),
             sockets: [None, None],
             write_timeout,
         }
@@ -137,7 +137,7 @@ where
 
     /// Registers where the answer to `request` goes (the handshake GET).
     pub(crate) fn expect_answer(&mut self, request: RequestId, reply: oneshot::Sender<Answer>) {
-        self.responders.insert(request, reply);
+        self.responders.push((request, reply));
     }
 
     /// Gives the task the stream of the WebSocket that opened the session.
@@ -193,7 +193,7 @@ where
                     } = &mut self;
                     tokio::select! {
                         (id, result) = poll_fn(|cx| poll_recv(sockets, cx)) => Wake::Socket(id, result),
-                        () = inbox.signal().notified() => Wake::Commands,
+                        () = poll_fn(|cx| inbox.poll_signal(cx)) => Wake::Commands,
                         id = poll_fn(|cx| {
                             for (id, reply) in responders.iter_mut() {
                                 if reply.poll_closed(cx).is_ready() {
@@ -220,7 +220,7 @@ where
                         self.app.handle_commands(&mut engine);
                     }
                     Wake::Aborted(id) => {
-                        self.responders.remove(&id);
+                        self.take_responder(id);
                         self.session.handle_request_aborted(turn, id);
                     }
                     Wake::Work => {}
@@ -249,7 +249,7 @@ where
                     reply,
                 } = *routed;
                 let id = request.id();
-                self.responders.insert(id, reply);
+                self.responders.push((id, reply));
                 self.session.handle_request(now, request);
                 if let Some(body) = body {
                     self.session.handle_body(now, id, body);
@@ -372,20 +372,24 @@ where
         }
     }
 
-    /// Takes the permit a signal left, since the commands it announced are about to be
+    /// Clears a ring of the signal, since the commands it announced are about to be
     /// drained. Without this, a handler that answers from inside this task (an ack) rings
     /// the task's own signal, and the task wakes once more after the answer is written,
-    /// to find nothing. Taken before the drain, so a command queued after it rings anew.
+    /// to find nothing. Cleared before the drain, so a command queued after it rings anew.
     fn take_signal(&self) {
-        let notified = self.inbox.signal().notified();
-        tokio::pin!(notified);
-        let _ = notified.poll(&mut Context::from_waker(Waker::noop()));
+        self.inbox.take_signal();
+    }
+
+    fn take_responder(&mut self, request: RequestId) -> Option<oneshot::Sender<Answer>> {
+        let at = self.responders.iter().position(|(id, _)| *id == request)?;
+        // The list keeps its room (64 bytes) once used: long-polling refills it every request.
+        Some(self.responders.swap_remove(at).1)
     }
 
     fn route(&mut self, transmit: Transmit) {
         match transmit {
             Transmit::Respond { request, response } => {
-                if let Some(reply) = self.responders.remove(&request) {
+                if let Some(reply) = self.take_responder(request) {
                     let _ = reply.send(Answer::Http(response));
                 }
             }
@@ -403,7 +407,7 @@ where
                     // With both places taken, this is a second WebSocket for the
                     // session, which the session closes at once: it needs no place.
                 }
-                if let Some(reply) = self.responders.remove(&request) {
+                if let Some(reply) = self.take_responder(request) {
                     let _ = reply.send(Answer::Upgrade);
                 }
             }
@@ -559,15 +563,16 @@ mod tests {
 
     /// The session's future is most of an idle connection's memory (measured with 2,000 idle
     /// Socket.IO connections: 6.9 KiB of their 17 KiB each while it held the task three
-    /// times). It holds the task once, plus the state of its wait: the timer, the signal's
-    /// `Notified` and the select (the receive futures live for one poll, the write is boxed).
+    /// times). It holds the task once, plus the state of its wait: the timer and the select
+    /// (the signal is polled in the inbox, the receive futures live for one poll, the write
+    /// is boxed).
     #[test]
     fn the_session_future_holds_the_task_once() {
         type Task = SessionTask<HandlerApp<Ignore>, TcpStream>;
         let task = std::mem::size_of::<Task>();
         let future = returned_size(Task::run);
         assert!(
-            future <= task + 384,
+            future <= task + 256,
             "the session future takes {future} bytes for a {task}-byte task"
         );
     }
