@@ -143,7 +143,10 @@ pub(crate) struct SioSession {
     outbound: Arc<Outbound>,
     slots: Vec<Slot>,
     /// Emits waiting for their acknowledgement, by namespace and ack id.
-    acks: HashMap<(Namespace, u64), AckReply>,
+    /// Boxed when first needed: most connections never wait for a client's ack, and the map
+    /// inline is 48 bytes of every connection.
+    #[allow(clippy::box_collection)] // on purpose: one pointer inline
+    acks: Option<Box<HashMap<(Namespace, u64), AckReply>>>,
 }
 
 impl SioSession {
@@ -151,6 +154,11 @@ impl SioSession {
         self.slots
             .iter_mut()
             .find(|s| !s.left && s.socket.namespace() == namespace)
+    }
+
+    /// The reply waiting for the client's ack `key`, taken out.
+    fn take_ack(&mut self, key: &(Namespace, u64)) -> Option<AckReply> {
+        self.acks.as_mut()?.remove(key)
     }
 
     /// Moves the connection's outputs along until it has none.
@@ -200,12 +208,12 @@ impl SioSession {
                     packet.namespace().clone(),
                     packet.ack_id().map_or(0, |a| a.get()),
                 );
-                if let Some(reply) = self.acks.remove(&key) {
+                if let Some(reply) = self.take_ack(&key) {
                     let _ = reply.send(Ok(*packet));
                 }
             }
             Event::AckTimedOut { namespace, ack } => {
-                if let Some(reply) = self.acks.remove(&(namespace, ack.get())) {
+                if let Some(reply) = self.take_ack(&(namespace, ack.get())) {
                     let _ = reply.send(Err(AckError::Timeout));
                 }
             }
@@ -302,15 +310,16 @@ impl SioSession {
         let ns = slot.ns().clone();
         ns.remove_member(&slot.socket);
         slot.backlog.push_back(Work::Disconnected(reason));
-        let waiting: Vec<(Namespace, u64)> = self
-            .acks
-            .keys()
-            .filter(|(n, _)| n == namespace)
-            .cloned()
-            .collect();
-        for key in waiting {
-            if let Some(reply) = self.acks.remove(&key) {
-                let _ = reply.send(Err(AckError::Disconnected));
+        if let Some(acks) = &mut self.acks {
+            let waiting: Vec<(Namespace, u64)> = acks
+                .keys()
+                .filter(|(n, _)| n == namespace)
+                .cloned()
+                .collect();
+            for key in waiting {
+                if let Some(reply) = acks.remove(&key) {
+                    let _ = reply.send(Err(AckError::Disconnected));
+                }
             }
         }
     }
@@ -337,7 +346,9 @@ impl SioSession {
                         let _ =
                             self.conn
                                 .send(namespace.as_str(), encoded.text, &encoded.attachments);
-                        self.acks.insert((namespace, id.get()), reply);
+                        self.acks
+                            .get_or_insert_with(Box::default)
+                            .insert((namespace, id.get()), reply);
                     }
                     Err(_) => {
                         let _ = reply.send(Err(AckError::Disconnected));
@@ -453,7 +464,7 @@ impl SessionApp for SioSession {
                 let _ = reply.send(Err(AckError::Disconnected));
             }
         }
-        for (_, reply) in self.acks.drain() {
+        for (_, reply) in self.acks.take().into_iter().flat_map(|acks| *acks) {
             let _ = reply.send(Err(AckError::Disconnected));
         }
         let mut left = Vec::new();
@@ -503,7 +514,7 @@ impl AppFactory for SioFactory {
             request: Arc::new(request),
             outbound,
             slots: Vec::new(),
-            acks: HashMap::new(),
+            acks: None,
         }
     }
 }

@@ -2,7 +2,6 @@
 
 use std::any::{Any, TypeId};
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -47,7 +46,9 @@ pub(crate) struct SocketInner {
     pub(crate) outbound: Arc<Outbound>,
     pub(crate) handshake: Handshake,
     pub(crate) handlers: Mutex<SocketHandlers>,
-    extensions: Mutex<HashMap<TypeId, Box<dyn Any + Send + Sync>>>,
+    /// Typed data, by type: a list, as a socket holds a few types at most (and a map inline
+    /// was 48 bytes of every socket, most of which store nothing).
+    extensions: Mutex<Vec<(TypeId, Box<dyn Any + Send + Sync>)>>,
     pub(crate) connected: AtomicBool,
 }
 
@@ -78,7 +79,7 @@ impl SocketRef {
             outbound,
             handshake,
             handlers: Mutex::new(SocketHandlers::default()),
-            extensions: Mutex::new(HashMap::new()),
+            extensions: Mutex::new(Vec::new()),
             connected: AtomicBool::new(false),
         }))
     }
@@ -254,33 +255,36 @@ impl SocketRef {
     /// Stores a value of type `T` on the socket (replacing the previous one):
     /// per-socket typed data, e.g. the user a middleware authenticated.
     pub fn insert_data<T: Send + Sync + 'static>(&self, value: T) {
-        self.0
-            .extensions
-            .lock()
-            .expect("never poisoned")
-            .insert(TypeId::of::<T>(), Box::new(value));
+        let mut data = self.extensions();
+        let value: Box<dyn Any + Send + Sync> = Box::new(value);
+        match data.iter_mut().find(|(t, _)| *t == TypeId::of::<T>()) {
+            Some((_, earlier)) => *earlier = value,
+            None => data.push((TypeId::of::<T>(), value)),
+        }
     }
 
     /// A clone of the stored value of type `T`, if any.
     pub fn data<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
-        self.0
-            .extensions
-            .lock()
-            .expect("never poisoned")
-            .get(&TypeId::of::<T>())
-            .and_then(|v| v.downcast_ref::<T>())
+        self.extensions()
+            .iter()
+            .find(|(t, _)| *t == TypeId::of::<T>())
+            .and_then(|(_, v)| v.downcast_ref::<T>())
             .cloned()
     }
 
     /// Removes and returns the stored value of type `T`.
     pub fn remove_data<T: Send + Sync + 'static>(&self) -> Option<T> {
+        let mut data = self.extensions();
+        let at = data.iter().position(|(t, _)| *t == TypeId::of::<T>())?;
+        data.swap_remove(at).1.downcast::<T>().ok().map(|b| *b)
+    }
+
+    fn extensions(&self) -> std::sync::MutexGuard<'_, Vec<(TypeId, Box<dyn Any + Send + Sync>)>> {
+        // A panicking `Clone` of a stored value leaves the list itself whole.
         self.0
             .extensions
             .lock()
-            .expect("never poisoned")
-            .remove(&TypeId::of::<T>())
-            .and_then(|v| v.downcast::<T>().ok())
-            .map(|b| *b)
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -334,5 +338,21 @@ mod tests {
         assert!(!Arc::ptr_eq(&first, second), "replaced");
         assert!(handlers.event("b").is_some());
         assert!(handlers.event("c").is_none());
+    }
+
+    #[test]
+    fn data_is_kept_by_type() {
+        #[derive(Clone, Debug, PartialEq)]
+        struct User(&'static str);
+        let socket = socket();
+        assert_eq!(socket.data::<User>(), None);
+        socket.insert_data(User("ann"));
+        socket.insert_data(7u32);
+        socket.insert_data(User("bob"));
+        assert_eq!(socket.data::<User>(), Some(User("bob")), "replaced");
+        assert_eq!(socket.data::<u32>(), Some(7));
+        assert_eq!(socket.remove_data::<u32>(), Some(7));
+        assert_eq!(socket.remove_data::<u32>(), None);
+        assert_eq!(socket.data::<User>(), Some(User("bob")));
     }
 }
