@@ -201,20 +201,10 @@ impl Response {
     }
 }
 
-/// Appends `n` in decimal. Every response writes two numbers (status, length): done by hand,
-/// as `write!` costs several times more through the formatting machinery.
-fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[i..]);
+/// Appends `n` in decimal. Every response writes two numbers (status, length), and `write!`
+/// costs several times more through the formatting machinery.
+fn push_decimal(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 /// The reason phrase of a status code (empty for codes without one here; the phrase is
