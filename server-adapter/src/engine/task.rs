@@ -261,6 +261,9 @@ where
                     session: &mut self.session,
                     now,
                 };
+                // What handlers queued before the shutdown (an ack, say) goes out before the
+                // close: inputs are otherwise handled before the turn's commands.
+                self.app.handle_commands(&mut engine);
                 self.app.shutdown(&mut engine);
             }
         }
