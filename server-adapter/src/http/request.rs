@@ -558,8 +558,23 @@ mod tests {
     fn absolute_form_targets_route_by_path() {
         let h = head("GET http://example.com/socket.io/?EIO=4 HTTP/1.1\r\n\r\n");
         assert_eq!(h.path(), "/socket.io/");
+        assert_eq!(h.query(), Some("EIO=4"));
         assert_eq!(head("GET HTTP://example.com HTTP/1.1\r\n\r\n").path(), "/");
         assert_eq!(head("OPTIONS * HTTP/1.1\r\n\r\n").path(), "*");
+        // An authority without a path, followed by a query: the path reads as `/`.
+        let h = head("GET http://example.com?a=1 HTTP/1.1\r\n\r\n");
+        assert_eq!((h.path(), h.query()), ("/", Some("a=1")));
+    }
+
+    #[test]
+    fn path_and_query_split_at_the_first_question_mark() {
+        let h = head("GET /a?b=1?c HTTP/1.1\r\n\r\n");
+        assert_eq!((h.path(), h.query()), ("/a", Some("b=1?c")));
+        let h = head("GET /a? HTTP/1.1\r\n\r\n");
+        assert_eq!((h.path(), h.query()), ("/a", Some("")));
+        let h = head("GET /a HTTP/1.1\r\n\r\n");
+        assert_eq!((h.path(), h.query()), ("/a", None));
+        assert_eq!(h.target(), "/a");
     }
 
     #[test]

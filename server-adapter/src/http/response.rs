@@ -265,15 +265,6 @@ mod tests {
     }
 
     #[test]
-    fn decimals() {
-        for n in [0u64, 7, 10, 99, 100, 12345, u64::MAX] {
-            let mut out = Vec::new();
-            push_decimal(&mut out, n);
-            assert_eq!(out, n.to_string().into_bytes());
-        }
-    }
-
-    #[test]
     fn bodiless_statuses_have_no_length() {
         let s = encode(
             &Response::new(101).header("Upgrade", "websocket"),

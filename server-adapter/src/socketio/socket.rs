@@ -355,4 +355,25 @@ mod tests {
         assert_eq!(socket.remove_data::<u32>(), None);
         assert_eq!(socket.data::<User>(), Some(User("bob")));
     }
+
+    #[test]
+    fn a_panicking_clone_leaves_the_data_usable() {
+        struct Bad;
+        impl Clone for Bad {
+            fn clone(&self) -> Self {
+                panic!("clone refused")
+            }
+        }
+        let socket = socket();
+        socket.insert_data(Bad);
+        socket.insert_data(3u8);
+        let caught =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| socket.data::<Bad>()));
+        assert!(
+            caught.is_err(),
+            "the clone panicked while the data was locked"
+        );
+        assert_eq!(socket.data::<u8>(), Some(3));
+        assert!(socket.remove_data::<Bad>().is_some());
+    }
 }
