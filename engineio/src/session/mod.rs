@@ -7,7 +7,7 @@ mod polling;
 mod upgrade;
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
@@ -25,6 +25,7 @@ use crate::transmit::{Transmit, WsFrame};
 
 use heartbeat::{Heartbeat, HeartbeatDue};
 use outbox::Outbox;
+use polling::PollRequests;
 use upgrade::UpgradeState;
 
 /// How a WebSocket ended, as seen by the caller.
@@ -42,8 +43,8 @@ pub enum WsClosed {
 /// Where the session's packets currently travel.
 #[derive(Debug)]
 enum Transport {
-    /// Long-polling; `parked` is the GET waiting for something to carry.
-    Polling { parked: Option<Parked> },
+    /// Long-polling (its requests wait in the session's `polls`).
+    Polling,
     /// A WebSocket, named by its upgrade request's id.
     WebSocket { socket: RequestId },
 }
@@ -103,11 +104,10 @@ pub struct Session {
     upgrade: UpgradeState,
     heartbeat: Heartbeat,
     outbox: Outbox,
-    /// A POST whose head was accepted and whose body is awaited.
-    pending_post: Option<Parked>,
-    /// A POST whose messages were delivered as events; answered `ok` once
-    /// those events are drained.
-    post_awaiting_drain: Option<Parked>,
+    /// The long-polling requests waiting for an answer. Boxed, and there only
+    /// while the session polls or a request is still unanswered: a WebSocket
+    /// session (most of the idle ones) has none.
+    polls: Option<Box<PollRequests>>,
     /// Outputs: both usually hold one item or none between drains, which
     /// a [`Fifo`] keeps off the heap.
     transmits: Fifo<Transmit>,
@@ -134,14 +134,13 @@ impl Session {
             timing,
             lifecycle: Lifecycle::Open,
             transport: match transport {
-                TransportKind::Polling => Transport::Polling { parked: None },
+                TransportKind::Polling => Transport::Polling,
                 TransportKind::WebSocket => Transport::WebSocket { socket: request },
             },
             upgrade: UpgradeState::Idle,
             heartbeat,
             outbox,
-            pending_post: None,
-            post_awaiting_drain: None,
+            polls: None,
             transmits: Fifo::new(),
             events: Fifo::new(),
             clock: now,
@@ -175,7 +174,7 @@ impl Session {
     /// The transport packets currently travel over.
     pub fn transport(&self) -> TransportKind {
         match self.transport {
-            Transport::Polling { .. } => TransportKind::Polling,
+            Transport::Polling => TransportKind::Polling,
             Transport::WebSocket { .. } => TransportKind::WebSocket,
         }
     }
@@ -195,8 +194,15 @@ impl Session {
         }
         match &self.transport {
             Transport::WebSocket { .. } => true,
-            Transport::Polling { parked } => parked.is_some() && self.outbox.is_empty(),
+            Transport::Polling => self.parked_get().is_some() && self.outbox.is_empty(),
         }
+    }
+
+    /// How long a client may go without a sign of life before the heartbeat
+    /// gives up on it: the ping interval plus the ping timeout. Also a fair
+    /// bound for the client to take a write the caller has started.
+    pub fn heartbeat_span(&self) -> Duration {
+        self.timing.ping_interval + self.timing.ping_timeout
     }
 
     /// Bytes of application data waiting for the transport.
@@ -307,12 +313,8 @@ impl Session {
                 CloseReason::TransportError(TransportError::PollAborted),
                 MainSocket::Close,
             );
-        } else if self
-            .pending_post
-            .as_ref()
-            .is_some_and(|p| p.request == request)
-        {
-            self.pending_post = None;
+        } else if self.pending_post().is_some_and(|p| p.request == request) {
+            self.take_pending_post();
             self.close_now(
                 now,
                 CloseReason::TransportError(TransportError::PostAborted),
@@ -365,7 +367,7 @@ impl Session {
                 }
                 self.close_now(now, CloseReason::ServerClose, MainSocket::Close);
             }
-            Transport::Polling { .. } => {
+            Transport::Polling => {
                 self.abandon_upgrade(true);
                 self.heartbeat.stop();
                 self.outbox.push_control(Outgoing::Close);
@@ -385,7 +387,7 @@ impl Session {
             return Some(t);
         }
         if self.events.is_empty() {
-            if let Some(post) = self.post_awaiting_drain.take() {
+            if let Some(post) = self.take_post_awaiting_drain() {
                 return Some(Transmit::Respond {
                     request: post.request,
                     response: Response::ok(&post.cors),
@@ -393,7 +395,13 @@ impl Session {
             }
         }
         self.flush();
-        self.transmits.pop_front()
+        let next = self.transmits.pop_front();
+        if next.is_none() {
+            // Every input's outputs end with this call: the place to let go
+            // of polling state a WebSocket session no longer needs.
+            self.drop_idle_polls();
+        }
+        next
     }
 
     /// The next thing to tell the application, if any.
@@ -461,7 +469,7 @@ impl Session {
                     self.push_frame(socket, packet);
                 }
             }
-            Transport::Polling { .. } => {
+            Transport::Polling => {
                 if !self.upgrade.holds_packets() && self.parked_get().is_some() {
                     self.answer_parked_get_with_outbox();
                 }
@@ -527,10 +535,10 @@ impl Session {
             let body = crate::payload::encode(std::iter::once(&packet));
             self.respond(parked.request, Response::payload(body, &parked.cors));
         }
-        if let Some(post) = self.post_awaiting_drain.take() {
+        if let Some(post) = self.take_post_awaiting_drain() {
             self.respond(post.request, Response::ok(&post.cors));
         }
-        if let Some(post) = self.pending_post.take() {
+        if let Some(post) = self.take_pending_post() {
             self.respond(
                 post.request,
                 Response::error(ErrorCode::UnknownSid, None, &post.cors),
@@ -604,4 +612,46 @@ pub(crate) struct Opening {
 enum MainSocket {
     Close,
     AlreadyClosed,
+}
+#[cfg(test)]
+mod tests {
+    use crate::sim::Sim;
+    use crate::{Config, Method, RequestHead};
+
+    /// A session is kept for as long as its connection is open, most of that time idle.
+    #[test]
+    fn a_session_is_small() {
+        let size = std::mem::size_of::<super::Session>();
+        assert!(size <= 368, "Session is {size} bytes");
+    }
+
+    #[test]
+    fn a_websocket_session_holds_no_polling_state() {
+        let mut sim = Sim::new(Config::default());
+        let (sid, _) = sim.open_websocket();
+        assert!(sim.session(sid).unwrap().polls.is_none());
+    }
+
+    #[test]
+    fn the_polling_state_goes_once_the_upgrade_is_done_and_requests_answered() {
+        let mut sim = Sim::new(Config::default());
+        let sid = sim.open_polling();
+        let get = sim.poll(sid);
+        // A POST whose body comes after the upgrade completes.
+        let mut head = RequestHead::new(Method::Post, format!("EIO=4&transport=polling&sid={sid}"));
+        head.content_type = Some("text/plain;charset=UTF-8".to_owned());
+        let post = sim.request(head);
+        let ws = sim.upgrade_request(sid);
+        sim.ws_text(ws, "2probe");
+        sim.ws_text(ws, "5");
+        assert_eq!(sim.packets(get), ["6"]);
+        assert!(
+            sim.session(sid).unwrap().polls.is_some(),
+            "the POST still waits for its body"
+        );
+        sim.send_body(post, "4late");
+        assert_eq!(sim.body(post).as_deref(), Some("ok"));
+        assert!(sim.session(sid).unwrap().polls.is_none());
+        assert_eq!(sim.received(sid), ["late"]);
+    }
 }

@@ -21,19 +21,57 @@ use crate::payload;
 use crate::request::RequestId;
 use crate::response::{ErrorCode, Response};
 
+/// The long-polling requests a session has accepted and not yet answered.
+#[derive(Debug, Default)]
+pub(super) struct PollRequests {
+    /// The GET waiting for something to carry.
+    get: Option<Parked>,
+    /// A POST whose head was accepted and whose body is awaited.
+    post: Option<Parked>,
+    /// A POST whose messages were delivered as events; answered `ok` once
+    /// those events are drained.
+    post_awaiting_drain: Option<Parked>,
+}
+
+impl PollRequests {
+    fn is_empty(&self) -> bool {
+        self.get.is_none() && self.post.is_none() && self.post_awaiting_drain.is_none()
+    }
+}
+
 impl Session {
-    pub(super) fn parked_get(&self) -> Option<&Parked> {
-        match &self.transport {
-            Transport::Polling { parked } => parked.as_ref(),
-            Transport::WebSocket { .. } => None,
+    fn polls_mut(&mut self) -> &mut PollRequests {
+        self.polls.get_or_insert_with(Box::default)
+    }
+
+    /// Frees the polling state once the session has moved to a WebSocket and
+    /// every polling request has its answer.
+    pub(super) fn drop_idle_polls(&mut self) {
+        if matches!(self.transport, Transport::WebSocket { .. })
+            && self.polls.as_ref().is_some_and(|p| p.is_empty())
+        {
+            self.polls = None;
         }
     }
 
+    pub(super) fn parked_get(&self) -> Option<&Parked> {
+        self.polls.as_ref()?.get.as_ref()
+    }
+
     pub(super) fn take_parked_get(&mut self) -> Option<Parked> {
-        match &mut self.transport {
-            Transport::Polling { parked } => parked.take(),
-            Transport::WebSocket { .. } => None,
-        }
+        self.polls.as_mut()?.get.take()
+    }
+
+    pub(super) fn pending_post(&self) -> Option<&Parked> {
+        self.polls.as_ref()?.post.as_ref()
+    }
+
+    pub(super) fn take_pending_post(&mut self) -> Option<Parked> {
+        self.polls.as_mut()?.post.take()
+    }
+
+    pub(super) fn take_post_awaiting_drain(&mut self) -> Option<Parked> {
+        self.polls.as_mut()?.post_awaiting_drain.take()
     }
 
     /// A long-poll GET.
@@ -53,8 +91,8 @@ impl Session {
             self.answer_with(request, &cors, &Outgoing::Noop);
             return;
         }
-        if let Transport::Polling { parked } = &mut self.transport {
-            *parked = Some(Parked { request, cors });
+        if let Transport::Polling = self.transport {
+            self.polls_mut().get = Some(Parked { request, cors });
         }
     }
 
@@ -113,7 +151,11 @@ impl Session {
         binary_content: bool,
         content_length: Option<u64>,
     ) {
-        if self.pending_post.is_some() || self.post_awaiting_drain.is_some() {
+        if self
+            .polls
+            .as_ref()
+            .is_some_and(|p| p.post.is_some() || p.post_awaiting_drain.is_some())
+        {
             self.respond(request, Response::status(400, &cors));
             self.close_now(
                 now,
@@ -140,19 +182,17 @@ impl Session {
             );
             return;
         }
-        self.pending_post = Some(Parked { request, cors });
+        self.polls_mut().post = Some(Parked { request, cors });
     }
 
     /// The body of the pending POST.
     pub(super) fn handle_post_body(&mut self, now: Instant, request: RequestId, body: Bytes) {
-        if self
-            .pending_post
-            .as_ref()
-            .is_none_or(|p| p.request != request)
-        {
+        if self.pending_post().is_none_or(|p| p.request != request) {
             return;
         }
-        let post = self.pending_post.take().expect("checked just above");
+        let Some(post) = self.take_pending_post() else {
+            return;
+        };
         if self.lifecycle == Lifecycle::Closed {
             self.respond(
                 request,
@@ -193,7 +233,7 @@ impl Session {
                 Ok(Incoming::Close) => {
                     // The client closes: its POST still gets `ok`, packets after
                     // the close packet are not read.
-                    self.post_awaiting_drain = Some(post);
+                    self.polls_mut().post_awaiting_drain = Some(post);
                     self.close_now(now, CloseReason::TransportClose, MainSocket::Close);
                     return;
                 }
@@ -218,7 +258,7 @@ impl Session {
                 Response::error(ErrorCode::UnknownSid, None, &post.cors),
             );
         } else if self.events.iter().any(|e| matches!(e, Event::Message(_))) {
-            self.post_awaiting_drain = Some(post);
+            self.polls_mut().post_awaiting_drain = Some(post);
         } else {
             self.respond(request, Response::ok(&post.cors));
         }
