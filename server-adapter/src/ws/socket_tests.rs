@@ -377,5 +377,5 @@ async fn large_frames_are_read_straight_into_a_growing_buffer() {
 #[test]
 fn an_idle_socket_is_small() {
     let size = std::mem::size_of::<WebSocket<tokio::net::TcpStream>>();
-    assert!(size <= 384, "WebSocket<TcpStream> is {size} bytes");
+    assert!(size <= 256, "WebSocket<TcpStream> is {size} bytes");
 }
