@@ -172,7 +172,10 @@ where
     }
 
     /// Serves one connection another server accepted (e.g. handed over by a
-    /// proxy or another framework); returns when it ends.
+    /// proxy or another framework); returns when it ends, or when an engine
+    /// hands it to a session: an Engine.IO WebSocket lives on in its session's
+    /// own task (the server's shutdown closes it). A protocol a fallback
+    /// service upgrades to runs here, to its end.
     pub async fn serve_connection(&self, io: Io, address: Option<SocketAddr>) {
         // The HTTP part in a box of its own, so that an upgraded connection's task holds
         // only the upgraded future (a WebSocket session lives long and idle).

@@ -3,8 +3,9 @@
 //!
 //! Each session lives in one task that owns the [`engineio::Session`], its
 //! WebSocket(s), its parked long-poll GET and one timer; connection tasks
-//! route requests to it by sid through a bounded inbox. A WebSocket-only
-//! session runs in its connection's own task. No lock is held across an await.
+//! route requests to it by sid through a bounded inbox. A connection that
+//! upgrades to a session's WebSocket hands its stream to the session's task
+//! and ends. No lock is held across an await.
 //!
 //! For an Engine.IO application (no Socket.IO), implement [`EngineHandler`]
 //! and mount an [`EngineIo`] on a [`Server`](crate::Server):
@@ -41,6 +42,8 @@ pub use app::{HandshakeHeaders, HandshakeRequest};
 pub use handler::{EngineHandler, SessionHandle};
 pub(crate) use service::{random_id_bytes, EngineCore};
 pub(crate) use task::now;
+#[cfg(test)]
+pub(crate) use task::session_future_size;
 
 use handler::HandlerFactory;
 

@@ -4,7 +4,6 @@
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use engineio::{Method, RequestHead, RequestId, Routed, Transmit};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -42,7 +41,6 @@ pub(crate) struct EngineCore<F, Io> {
     factory: F,
     next_request: AtomicU64,
     ws_config: ws::Config,
-    write_timeout: Duration,
     path: String,
     max_payload: usize,
 }
@@ -62,9 +60,6 @@ where
 {
     pub(crate) fn new(config: engineio::Config, factory: F) -> Self {
         let max_payload = config.max_payload;
-        // A peer must read what it asked for within a heartbeat's span.
-        let write_timeout =
-            (config.ping_interval + config.ping_timeout).max(Duration::from_secs(1));
         let server = engineio::Server::new(config, OsSids);
         let path = server.path().to_owned();
         EngineCore {
@@ -75,7 +70,6 @@ where
                 max_message_size: max_payload,
                 ..ws::Config::default()
             },
-            write_timeout,
             path,
             max_payload,
         }
@@ -172,23 +166,19 @@ where
         let sid = session.sid();
         let inbox = Arc::new(Inbox::new());
         let app = self.factory.create(handshake, inbox.clone());
-        let mut task = SessionTask::new(
-            session,
-            app,
-            inbox.clone(),
-            self.router.clone(),
-            self.write_timeout,
-        );
+        let mut task = SessionTask::new(session, app, inbox.clone(), self.router.clone());
         self.router.insert(sid, inbox);
         match accept {
-            // WebSocket-only: the connection's own task becomes the session's.
+            // WebSocket-only: after the `101`, the session gets a task of its own and the
+            // connection's task ends, as after an upgrade from polling. Running the session
+            // in the connection's task instead would keep that task (and the session's future
+            // in a box of its own) for the life of every idle WebSocket.
             Some(accept) => {
                 let ws_config = self.ws_config.clone();
-                // The session's future itself, not a block awaiting it: that block would
-                // hold the task a second time.
                 Reply::upgrade(accept.response(), move |upgraded| {
                     task.attach(id, WebSocket::from_upgraded(upgraded, &ws_config));
-                    task.run()
+                    tokio::spawn(task.run());
+                    std::future::ready(())
                 })
             }
             None => {

@@ -10,6 +10,7 @@
 //! It makes no protocol decision: every rule is the session's.
 
 use std::future::{poll_fn, Future};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -69,6 +70,9 @@ struct Socket<Io> {
     close: Option<(u16, &'static str)>,
 }
 
+/// How many kinds of [`Wake`] there are.
+const WAKE_SOURCES: u8 = 5;
+
 /// What woke the task.
 enum Wake {
     Socket(RequestId, Result<Message, ws::Error>),
@@ -104,7 +108,16 @@ pub(crate) struct SessionTask<A, Io> {
     /// At most two WebSockets: the transport and one being tried.
     /// Boxed: the second is there only during an upgrade, and a polling session has none.
     sockets: [Option<Box<Socket<Io>>>; 2],
-    write_timeout: Duration,
+}
+
+/// The size of the future of a session task running `A` over TCP, for the tests that bound
+/// what an idle connection costs.
+#[cfg(test)]
+pub(crate) fn session_future_size<A: SessionApp>() -> usize {
+    fn returned_size<T, R>(_: fn(T) -> R) -> usize {
+        std::mem::size_of::<R>()
+    }
+    returned_size(SessionTask::<A, tokio::net::TcpStream>::run)
 }
 
 /// The current time on tokio's clock (which tests can pause and advance).
@@ -122,7 +135,6 @@ where
         app: A,
         inbox: Arc<Inbox<Io>>,
         router: RouterHandle<Io>,
-        write_timeout: Duration,
     ) -> Self {
         SessionTask {
             session,
@@ -131,7 +143,6 @@ where
             router,
             responders: Vec::new(),
             sockets: [None, None],
-            write_timeout,
         }
     }
 
@@ -165,50 +176,46 @@ where
         async move {
             let timer = tokio::time::sleep_until(tokio::time::Instant::now());
             tokio::pin!(timer);
-            let mut armed: Option<Instant> = None;
+            // Whether the timer is set to the current deadline (`timer.deadline()`).
+            let mut armed = false;
+            let mut rotation = 0;
             let mut turn = now();
             loop {
-                self.pump(turn).await;
+                if self.drain(turn) {
+                    // Boxed for the length of the write: its state (a timeout's timer, the
+                    // batch) inline would enlarge every session's future for its whole life.
+                    Box::pin(self.write_sockets()).await;
+                }
                 if self.session.is_closed() {
                     break;
                 }
-                let deadline = [self.session.poll_timeout(), self.app.poll_timeout()]
-                    .into_iter()
-                    .flatten()
-                    .min();
-                if deadline != armed {
-                    if let Some(d) = deadline {
-                        timer.as_mut().reset(tokio::time::Instant::from_std(d));
+                // In a block of its own, so that it is not kept across the wait.
+                {
+                    let deadline = [self.session.poll_timeout(), self.app.poll_timeout()]
+                        .into_iter()
+                        .flatten()
+                        .min()
+                        .map(tokio::time::Instant::from_std);
+                    match deadline {
+                        Some(d) if !armed || timer.deadline() != d => {
+                            timer.as_mut().reset(d);
+                            armed = true;
+                        }
+                        Some(_) => {}
+                        None => armed = false,
                     }
-                    armed = deadline;
                 }
-                let wake = {
-                    let Self {
-                        session,
-                        app,
-                        inbox,
-                        responders,
-                        sockets,
-                        ..
-                    } = &mut self;
-                    tokio::select! {
-                        (id, result) = poll_fn(|cx| poll_recv(sockets, cx)) => Wake::Socket(id, result),
-                        () = poll_fn(|cx| inbox.poll_signal(cx)) => Wake::Commands,
-                        id = poll_fn(|cx| {
-                            for (id, reply) in responders.iter_mut() {
-                                if reply.poll_closed(cx).is_ready() {
-                                    return Poll::Ready(*id);
-                                }
-                            }
-                            Poll::Pending
-                        }) => Wake::Aborted(id),
-                        () = poll_fn(|cx| {
-                            let mut engine = Engine { session, now: now() };
-                            app.poll_work(cx, &mut engine)
-                        }) => Wake::Work,
-                        () = &mut timer, if armed.is_some() => Wake::Timer,
-                    }
-                };
+                // The wait's state is two references and three small values: a `select!`
+                // over the five sources would keep a future for each, in every idle
+                // session's task.
+                let this = &mut self;
+                let mut wait_timer = timer.as_mut();
+                let timer_armed = armed;
+                let first = rotation;
+                rotation = (rotation + 1) % WAKE_SOURCES;
+                let wake =
+                    poll_fn(move |cx| this.poll_wake(cx, wait_timer.as_mut(), timer_armed, first))
+                        .await;
                 turn = now();
                 match wake {
                     Wake::Socket(id, result) => self.handle_ws_result(id, result, turn),
@@ -226,7 +233,7 @@ where
                     Wake::Work => {}
                     Wake::Timer => {
                         // Fired: re-armed on the next turn, whatever the deadline.
-                        armed = None;
+                        armed = false;
                         self.session.handle_timeout(turn);
                         let mut engine = Engine {
                             session: &mut self.session,
@@ -238,6 +245,43 @@ where
             }
             Box::pin(self.finish()).await;
         }
+    }
+
+    /// Why the task wakes next. The sources are checked in turn from `first`, which the
+    /// caller rotates so that a busy one (a client flooding its WebSocket) cannot starve the
+    /// others (the heartbeat timer, the app's commands). When none is ready, each has been
+    /// polled and will wake the task.
+    fn poll_wake(
+        &mut self,
+        cx: &mut Context<'_>,
+        mut timer: Pin<&mut tokio::time::Sleep>,
+        timer_armed: bool,
+        first: u8,
+    ) -> Poll<Wake> {
+        for i in 0..WAKE_SOURCES {
+            let ready = match (first + i) % WAKE_SOURCES {
+                0 => poll_recv(&mut self.sockets, cx).map(|(id, r)| Wake::Socket(id, r)),
+                1 => self.inbox.poll_signal(cx).map(|()| Wake::Commands),
+                2 => self
+                    .responders
+                    .iter_mut()
+                    .find_map(|(id, reply)| reply.poll_closed(cx).is_ready().then_some(*id))
+                    .map_or(Poll::Pending, |id| Poll::Ready(Wake::Aborted(id))),
+                3 => {
+                    let mut engine = Engine {
+                        session: &mut self.session,
+                        now: now(),
+                    };
+                    self.app.poll_work(cx, &mut engine).map(|()| Wake::Work)
+                }
+                _ if timer_armed => timer.as_mut().poll(cx).map(|()| Wake::Timer),
+                _ => Poll::Pending,
+            };
+            if ready.is_ready() {
+                return ready;
+            }
+        }
+        Poll::Pending
     }
 
     fn handle_input(&mut self, input: SessionInput<Io>, now: Instant) {
@@ -324,6 +368,14 @@ where
     /// Drains the session and the app until neither has anything more, then
     /// writes the WebSocket frames of the turn; `now` is the turn's instant.
     async fn pump(&mut self, now: Instant) {
+        if self.drain(now) {
+            Box::pin(self.write_sockets()).await;
+        }
+    }
+
+    /// The part of [`pump`](Self::pump) before the writes: returns whether WebSocket frames
+    /// wait to be written.
+    fn drain(&mut self, now: Instant) -> bool {
         self.take_signal();
         while let Some(input) = self.inbox.try_recv() {
             self.handle_input(input, now);
@@ -363,16 +415,10 @@ where
             now,
         };
         self.app.after_turn(&engine);
-        let to_write = self
-            .sockets
+        self.sockets
             .iter()
             .flatten()
-            .any(|s| !s.frames.is_empty() || s.close.is_some());
-        if to_write {
-            // Boxed for the length of the write: its state (a timeout's timer, the batch)
-            // inline would enlarge every session's future by a third for its whole life.
-            Box::pin(self.write_sockets()).await;
-        }
+            .any(|s| !s.frames.is_empty() || s.close.is_some())
     }
 
     /// Clears a ring of the signal, since the commands it announced are about to be
@@ -435,6 +481,8 @@ where
     /// Sends each socket's frames in one vectored write; closes the sockets
     /// the session closed (in the background, so a slow peer holds nobody).
     async fn write_sockets(&mut self) {
+        // A peer must take what it is sent within a heartbeat's span.
+        let write_timeout = self.session.heartbeat_span().max(Duration::from_secs(1));
         for i in 0..self.sockets.len() {
             let Some(socket) = self.sockets[i].as_mut() else {
                 continue;
@@ -462,7 +510,7 @@ where
                         }
                     })
                     .collect();
-                match tokio::time::timeout(self.write_timeout, ws.send_batch(&batch)).await {
+                match tokio::time::timeout(write_timeout, ws.send_batch(&batch)).await {
                     Ok(Ok(())) => {}
                     Ok(Err(_)) | Err(_) => failed = true,
                 }
@@ -566,16 +614,16 @@ mod tests {
 
     /// The session's future is most of an idle connection's memory (measured with 2,000 idle
     /// Socket.IO connections: 6.9 KiB of their 17 KiB each while it held the task three
-    /// times). It holds the task once, plus the state of its wait: the timer and the select
-    /// (the signal is polled in the inbox, the receive futures live for one poll, the write
-    /// is boxed).
+    /// times). It holds the task once, plus the state of its wait: the timer (112 bytes) and
+    /// a few references and flags (the signal is polled in the inbox, the receive futures
+    /// live for one poll, the write is boxed).
     #[test]
     fn the_session_future_holds_the_task_once() {
         type Task = SessionTask<HandlerApp<Ignore>, TcpStream>;
         let task = std::mem::size_of::<Task>();
         let future = returned_size(Task::run);
         assert!(
-            future <= task + 256,
+            future <= task + 160,
             "the session future takes {future} bytes for a {task}-byte task"
         );
     }
