@@ -54,7 +54,17 @@ impl<T> Fifo<T> {
     }
 
     /// Removes and returns the oldest item.
+    #[inline]
     pub fn pop_front(&mut self) -> Option<T> {
+        // Most calls find the queue empty (drain loops stop on `None`): that check is
+        // inlined at the caller, and `take` does not move the whole slot to find out.
+        if self.head.is_none() {
+            return None;
+        }
+        self.pop_occupied()
+    }
+
+    fn pop_occupied(&mut self) -> Option<T> {
         let out = self.head.take()?;
         if let Some(rest) = &mut self.rest {
             self.head = rest.pop_front();

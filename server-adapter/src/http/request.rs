@@ -280,7 +280,7 @@ impl HeadParser {
     ) -> Result<Option<RequestHead>, RequestError> {
         if !self.line_done {
             skip_empty_lines(buf);
-            match buf.iter().position(|&b| b == b'\n') {
+            match memchr::memchr(b'\n', buf) {
                 Some(i) if i >= config.max_request_line => {
                     return Err(RequestError::RequestLineTooLong)
                 }
@@ -303,7 +303,13 @@ impl HeadParser {
             return Err(RequestError::HeadTooLarge);
         }
         *self = HeadParser::default();
-        let raw = buf.split_to(end).freeze();
+        let raw = if end == buf.len() {
+            // The whole buffer (a request without a body, read at once): taken as it is,
+            // since splitting it would first make its storage shared, an allocation.
+            std::mem::take(buf).freeze()
+        } else {
+            buf.split_to(end).freeze()
+        };
         RequestHead::parse(raw, config.max_headers).map(Some)
     }
 }
@@ -324,7 +330,7 @@ fn skip_empty_lines(buf: &mut BytesMut) {
 /// `from`.
 fn find_head_end(buf: &[u8], from: usize) -> Option<usize> {
     let mut i = from;
-    while let Some(p) = buf[i..].iter().position(|&b| b == b'\n') {
+    while let Some(p) = memchr::memchr(b'\n', &buf[i..]) {
         let nl = i + p;
         match buf.get(nl + 1..) {
             Some([b'\n', ..]) => return Some(nl + 2),

@@ -20,21 +20,53 @@ pub struct Response {
     close: bool,
 }
 
-fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-}
+/// Which bytes may appear in a token (RFC 9110 §5.6.2), as a table: header names are checked
+/// on every response.
+const TOKEN_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
+        b += 1;
+    }
+    table
+};
 
 fn check_header(name: &str, value: &[u8]) -> Result<(), InvalidHeader> {
-    if name.is_empty() || !name.bytes().all(is_token_byte) {
+    if name.is_empty() || !name.bytes().all(|b| TOKEN_BYTES[usize::from(b)]) {
         return Err(InvalidHeader::Name);
     }
     if value.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
         return Err(InvalidHeader::Value);
     }
-    for reserved in ["Content-Length", "Transfer-Encoding", "Connection", "Date"] {
-        if name.eq_ignore_ascii_case(reserved) {
-            return Err(InvalidHeader::Reserved(reserved));
-        }
+    // Only a name of a reserved one's length needs comparing.
+    let reserved = match name.len() {
+        4 => "Date",
+        10 => "Connection",
+        14 => "Content-Length",
+        17 => "Transfer-Encoding",
+        _ => return Ok(()),
+    };
+    if name.eq_ignore_ascii_case(reserved) {
+        return Err(InvalidHeader::Reserved(reserved));
     }
     Ok(())
 }
@@ -298,5 +330,27 @@ mod tests {
             Err(InvalidHeader::Reserved(_))
         ));
         assert!(r().try_header("X-Tab", "a\tb").is_ok());
+        for reserved in ["DATE", "connection", "Content-length", "TRANSFER-encoding"] {
+            assert!(
+                matches!(
+                    r().try_header(reserved, "1"),
+                    Err(InvalidHeader::Reserved(_))
+                ),
+                "{reserved}"
+            );
+        }
+        // Same lengths as reserved names, other names.
+        for name in ["Data", "Connectiom", "Content-Lengtx", "Transfer-Encodinx"] {
+            assert!(r().try_header(name, "1").is_ok(), "{name}");
+        }
+    }
+
+    /// The table holds exactly RFC 9110's `tchar`s.
+    #[test]
+    fn token_bytes_are_rfc_tchars() {
+        let tchar = |c: u8| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c);
+        for b in 0..=255u8 {
+            assert_eq!(super::TOKEN_BYTES[usize::from(b)], tchar(b), "byte {b}");
+        }
     }
 }
