@@ -58,9 +58,7 @@ impl<T> Fifo<T> {
     pub fn pop_front(&mut self) -> Option<T> {
         // Most calls find the queue empty (drain loops stop on `None`): that check is
         // inlined at the caller, and `take` does not move the whole slot to find out.
-        if self.head.is_none() {
-            return None;
-        }
+        self.head.as_ref()?;
         self.pop_occupied()
     }
 

@@ -64,7 +64,7 @@ struct Socket<Io> {
     id: RequestId,
     /// `None` until the connection hands the stream over after its `101`.
     ws: Option<WebSocket<Io>>,
-    /// Frames written by the session and not yet sent.
+    /// Frames the session wrote before the stream arrived (then queued on it).
     frames: Vec<WsFrame>,
     /// The session closed this socket: send the frames, then this close.
     close: Option<(u16, &'static str)>,
@@ -93,6 +93,15 @@ fn prefix_bytes(prefix: u8) -> Bytes {
         Some(p) => Bytes::from_static(p),
         None => Bytes::copy_from_slice(&[prefix]),
     }
+}
+
+/// Queues an Engine.IO frame on a socket; a socket already closing takes nothing more (its
+/// end reaches the session through its receive side).
+fn queue_frame<Io: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocket<Io>, frame: WsFrame) {
+    let _ = match frame {
+        WsFrame::Text { prefix, data } => ws.queue(&Outgoing::Text(&[prefix_bytes(prefix), data])),
+        WsFrame::Binary(data) => ws.queue(&Outgoing::Binary(&[data])),
+    };
 }
 
 /// The session task.
@@ -182,9 +191,13 @@ where
             let mut turn = now();
             loop {
                 if self.drain(turn) {
-                    // Boxed for the length of the write: its state (a timeout's timer, the
-                    // batch) inline would enlarge every session's future for its whole life.
-                    Box::pin(self.write_sockets()).await;
+                    let this = &mut self;
+                    if !poll_fn(move |cx| Poll::Ready(this.write_now(cx))).await {
+                        // A peer that does not take everything at once: boxed for the length
+                        // of the write, since its state (a timeout's timer) inline would
+                        // enlarge every session's future for its whole life.
+                        Box::pin(self.finish_writes()).await;
+                    }
                 }
                 if self.session.is_closed() {
                     break;
@@ -315,7 +328,12 @@ where
 
     fn attach_socket(&mut self, id: RequestId, ws: WebSocket<Io>) {
         match self.sockets.iter_mut().flatten().find(|s| s.id == id) {
-            Some(socket) => socket.ws = Some(ws),
+            Some(socket) => {
+                let ws = socket.ws.insert(ws);
+                for frame in std::mem::take(&mut socket.frames) {
+                    queue_frame(ws, frame);
+                }
+            }
             // The session gave this socket up before the stream arrived.
             None => close_in_background(ws, CloseCode::NORMAL, ""),
         }
@@ -368,8 +386,8 @@ where
     /// Drains the session and the app until neither has anything more, then
     /// writes the WebSocket frames of the turn; `now` is the turn's instant.
     async fn pump(&mut self, now: Instant) {
-        if self.drain(now) {
-            Box::pin(self.write_sockets()).await;
+        if self.drain(now) && !poll_fn(|cx| Poll::Ready(self.write_now(cx))).await {
+            Box::pin(self.finish_writes()).await;
         }
     }
 
@@ -418,7 +436,7 @@ where
         self.sockets
             .iter()
             .flatten()
-            .any(|s| !s.frames.is_empty() || s.close.is_some())
+            .any(|s| s.ws.as_ref().is_some_and(|ws| ws.has_queued()) || s.close.is_some())
     }
 
     /// Clears a ring of the signal, since the commands it announced are about to be
@@ -462,7 +480,10 @@ where
             }
             Transmit::WebSocket { socket, frame } => {
                 if let Some(s) = self.sockets.iter_mut().flatten().find(|s| s.id == socket) {
-                    s.frames.push(frame);
+                    match s.ws.as_mut() {
+                        Some(ws) => queue_frame(ws, frame),
+                        None => s.frames.push(frame),
+                    }
                 }
             }
             Transmit::CloseWebSocket {
@@ -478,60 +499,64 @@ where
         }
     }
 
-    /// Sends each socket's frames in one vectored write; closes the sockets
-    /// the session closed (in the background, so a slow peer holds nobody).
-    async fn write_sockets(&mut self) {
-        // A peer must take what it is sent within a heartbeat's span.
-        let write_timeout = self.session.heartbeat_span().max(Duration::from_secs(1));
+    /// Writes what the turn queued on each socket as far as its stream takes it now (in
+    /// one vectored write, nearly always all of it), and closes the sockets the session
+    /// closed once their frames are out (in the background, so a slow peer holds nobody).
+    /// Returns whether everything is written; if not, [`finish_writes`](Self::finish_writes)
+    /// does the rest.
+    fn write_now(&mut self, cx: &mut Context<'_>) -> bool {
+        let mut all_written = true;
         for i in 0..self.sockets.len() {
             let Some(socket) = self.sockets[i].as_mut() else {
                 continue;
             };
-            let Some(ws) = socket.ws.as_mut() else {
+            let written = match socket.ws.as_mut() {
+                Some(ws) if ws.has_queued() => match ws.poll_flush(cx) {
+                    Poll::Ready(result) => result.is_ok(),
+                    Poll::Pending => {
+                        all_written = false;
+                        continue;
+                    }
+                },
+                _ => true,
+            };
+            self.after_write(i, written);
+        }
+        all_written
+    }
+
+    /// Finishes the writes [`write_now`](Self::write_now) left, each within a heartbeat's
+    /// span: a peer that does not read is given up.
+    async fn finish_writes(&mut self) {
+        let write_timeout = self.session.heartbeat_span().max(Duration::from_secs(1));
+        for i in 0..self.sockets.len() {
+            let Some(ws) = self.sockets[i].as_mut().and_then(|s| s.ws.as_mut()) else {
                 continue;
             };
-            let mut failed = false;
-            if !socket.frames.is_empty() {
-                let frames = std::mem::take(&mut socket.frames);
-                let parts: Vec<([Bytes; 2], bool)> = frames
-                    .into_iter()
-                    .map(|f| match f {
-                        WsFrame::Text { prefix, data } => ([prefix_bytes(prefix), data], true),
-                        WsFrame::Binary(data) => ([data, Bytes::new()], false),
-                    })
-                    .collect();
-                let batch: Vec<Outgoing<'_>> = parts
-                    .iter()
-                    .map(|(chunks, text)| {
-                        if *text {
-                            Outgoing::Text(&chunks[..])
-                        } else {
-                            Outgoing::Binary(&chunks[..1])
-                        }
-                    })
-                    .collect();
-                match tokio::time::timeout(write_timeout, ws.send_batch(&batch)).await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(_)) | Err(_) => failed = true,
-                }
-            }
-            let id = socket.id;
-            if failed {
-                self.sockets[i] = None;
-                self.session.handle_ws_closed(now(), id, WsClosed::Error);
-            } else if let Some((code, reason)) = socket.close {
-                if let Some(ws) = self.sockets[i].take().and_then(|s| s.ws) {
-                    close_in_background(ws, CloseCode(code), reason);
-                }
+            if ws.has_queued() {
+                let written = matches!(
+                    tokio::time::timeout(write_timeout, ws.flush()).await,
+                    Ok(Ok(()))
+                );
+                self.after_write(i, written);
             }
         }
-        // A socket closed before its stream arrived keeps its place until then.
-        for slot in &mut self.sockets {
-            if slot
-                .as_ref()
-                .is_some_and(|s| s.ws.is_none() && s.close.is_some())
-            {
-                *slot = None;
+    }
+
+    /// After socket `i`'s frames are written (or failed to be): a failed socket is dropped
+    /// and the session told; one the session closed is closed; one closed before its stream
+    /// arrived gives its place up.
+    fn after_write(&mut self, i: usize, written: bool) {
+        let Some(socket) = self.sockets[i].as_mut() else {
+            return;
+        };
+        let id = socket.id;
+        if !written {
+            self.sockets[i] = None;
+            self.session.handle_ws_closed(now(), id, WsClosed::Error);
+        } else if let Some((code, reason)) = socket.close {
+            if let Some(ws) = self.sockets[i].take().and_then(|s| s.ws) {
+                close_in_background(ws, CloseCode(code), reason);
             }
         }
     }

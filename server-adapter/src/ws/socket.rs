@@ -236,16 +236,49 @@ impl<Io: AsyncRead + AsyncWrite + Unpin> WebSocket<Io> {
         })
     }
 
-    /// Writes whatever is queued (the rest of a cancelled send, pongs). Cancel-safe.
+    /// Writes whatever is queued (messages from [`queue`](Self::queue), the rest of a
+    /// cancelled send, pongs). Cancel-safe.
     ///
     /// # Errors
     /// [`Error::Io`] if writing failed (the socket is then closed).
     pub async fn flush(&mut self) -> Result<(), Error> {
-        let result = poll_fn(|cx| self.out.poll_flush(&mut self.io, cx)).await;
-        result.map_err(|e| {
+        poll_fn(|cx| self.poll_flush(cx)).await
+    }
+
+    /// [`flush`](Self::flush) as a poll: `Ready` once nothing is queued. A writer that
+    /// polls this once after queueing a turn's messages needs no future at all when the
+    /// stream takes them at once, as it nearly always does.
+    ///
+    /// # Errors
+    /// As `flush`.
+    pub fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let result = std::task::ready!(self.out.poll_flush(&mut self.io, cx));
+        Poll::Ready(result.map_err(|e| {
             self.state = State::Closed;
             Error::Io(e)
-        })
+        }))
+    }
+
+    /// Queues a message behind what is queued, to be written by the next
+    /// [`flush`](Self::flush) or [`poll_flush`](Self::poll_flush): the payload buffers are
+    /// referenced, not copied, and the messages queued between two flushes go out in one
+    /// vectored write. Nothing bounds the queue but the caller, who flushes before queueing
+    /// more.
+    ///
+    /// # Errors
+    /// [`Error::Closed`] once a close frame was sent or received (nothing is queued).
+    pub fn queue(&mut self, msg: &Outgoing<'_>) -> Result<(), Error> {
+        if !self.is_open() {
+            return Err(Error::Closed);
+        }
+        self.out.push_message(msg);
+        Ok(())
+    }
+
+    /// Whether bytes wait to be written (see [`flush`](Self::flush)).
+    #[must_use]
+    pub fn has_queued(&self) -> bool {
+        !self.out.is_idle()
     }
 
     /// Closes the connection: sends a close frame with `code` and `reason`, waits for the

@@ -355,6 +355,38 @@ async fn batches_and_chunked_payloads_arrive_as_separate_messages() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn queued_messages_go_out_in_order_with_one_flush() {
+    // A duplex of 64 bytes: the flush cannot finish in its first write.
+    let (client, server) = tokio::io::duplex(64);
+    let mut ws = WebSocket::new(server, BytesMut::new(), &Config::default());
+    let mut peer = Peer::new(client);
+    let prefix = Bytes::from_static(b"4");
+    let data: Vec<Bytes> = (0..12u8).map(|i| Bytes::from(vec![b'a' + i; 20])).collect();
+    for d in &data {
+        ws.queue(&Outgoing::Text(&[prefix.clone(), d.clone()]))
+            .unwrap();
+    }
+    ws.queue(&Outgoing::Binary(std::slice::from_ref(&data[0])))
+        .unwrap();
+    assert!(ws.has_queued());
+    let (flushed, ()) = tokio::join!(ws.flush(), async {
+        for d in &data {
+            let mut text = b"4".to_vec();
+            text.extend_from_slice(d);
+            assert_eq!(peer.next().await, Some(Incoming::Text(Bytes::from(text))));
+        }
+        assert_eq!(peer.next().await, Some(Incoming::Binary(data[0].clone())));
+    });
+    flushed.unwrap();
+    assert!(!ws.has_queued());
+    ws.close(CloseCode::NORMAL, "").await.unwrap();
+    assert!(matches!(
+        ws.queue(&Outgoing::Binary(&[])),
+        Err(Error::Closed)
+    ));
+}
+
+#[tokio::test(start_paused = true)]
 async fn large_frames_are_read_straight_into_a_growing_buffer() {
     let (client, server) = tokio::io::duplex(1 << 16);
     let mut ws = WebSocket::new(

@@ -7,6 +7,8 @@
 //!   buffers; only if the stream takes part of it is the rest queued (as references to the same
 //!   buffers), so the queue holds at most one batch, and the sender waits until it is written:
 //!   backpressure is the socket's own buffer;
+//! - a caller may instead queue messages (references again) and flush them, with one vectored
+//!   write where the stream takes them at once; it bounds what it queues before a flush;
 //! - pongs are queued behind whole frames, at most [`MAX_QUEUED_PONGS`] at a time; a ping past
 //!   that replaces a single pending pong sent when the queue drains (RFC 6455 §5.5.3 allows
 //!   answering only the latest ping);
@@ -93,7 +95,14 @@ impl WriteQueue {
         }
     }
 
-    fn push_message(&mut self, msg: &Outgoing<'_>) {
+    /// Queues a whole message (header and payload references) behind what is queued.
+    pub(crate) fn push_message(&mut self, msg: &Outgoing<'_>) {
+        if self.segments.capacity() == 0 {
+            // Room for ten messages of three segments: a turn often queues several (a
+            // broadcast burst), and growing from the smallest size reallocated two or three
+            // times per write. Freed again when the queue drains.
+            self.segments.reserve(32);
+        }
         self.segments
             .push(Segment::header(opcode_of(msg), msg.payload_len()));
         let chunks = msg.chunks().iter().filter(|c| !c.is_empty());
