@@ -245,6 +245,9 @@ fn write_serialized<A: ?Sized + Serialize>(
     args: &A,
 ) -> Result<Vec<Bytes>, EncodeError> {
     let start = out.len();
+    // Room for the header and a small payload at once: most packets are small, and growing
+    // from the header's size reallocated once or twice as the arguments were written.
+    out.reserve(128 + nsp.as_bytes().len() + name.map_or(0, str::len));
     write_header(out, kind, 0, nsp, ack);
     let mut attachments = Vec::new();
     if let Err(e) = json_out::write_array(out, name, args, &mut attachments) {
@@ -284,6 +287,9 @@ fn write_raw(
         (PacketKind::Ack, 1..) => PacketKind::BinaryAck,
         (kind, _) => kind,
     };
+    // All the room at once (the header's type, count and id, the namespace, the array):
+    // growing the buffer twice moved the header into a second allocation.
+    out.reserve(48 + nsp.as_bytes().len() + name.map_or(0, str::len) + args.elements_json().len());
     write_header(out, kind, count, nsp, ack);
     write_raw_array(out, name, args);
 }

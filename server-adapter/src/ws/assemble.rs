@@ -137,7 +137,13 @@ impl Decoder {
             if available < frame.len {
                 return Ok(None);
             }
-            let payload = buf.split_to(frame.len);
+            let payload = if frame.len == buf.len() {
+                // The frame ends the buffer (as it usually does): taken whole, since
+                // splitting would first make the buffer's storage shared, an allocation.
+                std::mem::take(buf)
+            } else {
+                buf.split_to(frame.len)
+            };
             let header = frame.header;
             self.frame = None;
             if let Some(incoming) = self.finish_frame(header, payload)? {
