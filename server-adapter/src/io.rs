@@ -61,7 +61,12 @@ pub(crate) async fn write_all_vectored<W: AsyncWrite + Unpin>(
 ) -> io::Result<()> {
     IoSlice::advance_slices(&mut bufs, 0);
     while !bufs.is_empty() {
-        let n = io.write_vectored(bufs).await?;
+        // One buffer left: a plain write, which costs the kernel less than a vectored one.
+        let n = match bufs {
+            [only] => io.write(only).await?,
+            [first, rest @ ..] if rest.iter().all(|b| b.is_empty()) => io.write(first).await?,
+            _ => io.write_vectored(bufs).await?,
+        };
         if n == 0 {
             return Err(io::ErrorKind::WriteZero.into());
         }

@@ -303,11 +303,19 @@ impl<Io: AsyncRead + AsyncWrite + Unpin> Conn<'_, Io> {
         head_request: bool,
         connection: Option<&str>,
     ) -> Result<(), Error> {
-        let mut head = Vec::with_capacity(256);
-        response.encode_head(connection, &mut head);
         let body = response.wire_body(head_request);
-        self.write_slices(&mut [IoSlice::new(&head), IoSlice::new(body)])
-            .await
+        // A small body is copied behind the head, to go out in one plain write; a large one
+        // is written from its own buffer, beside the head.
+        let copy_body = body.len() <= SMALL_BODY;
+        let mut head = Vec::with_capacity(256 + if copy_body { body.len() } else { 0 });
+        response.encode_head(connection, &mut head);
+        if copy_body {
+            head.extend_from_slice(body);
+            self.write_slices(&mut [IoSlice::new(&head)]).await
+        } else {
+            self.write_slices(&mut [IoSlice::new(&head), IoSlice::new(body)])
+                .await
+        }
     }
 
     /// Writes with one vectored write where the stream takes it, under the write timeout.
@@ -337,6 +345,9 @@ impl<Io: AsyncRead + AsyncWrite + Unpin> Conn<'_, Io> {
         Err(Error::Refused(error))
     }
 }
+
+/// Bodies up to this size are sent in the same buffer as the head.
+const SMALL_BODY: usize = 4096;
 
 /// Whether an `accept` error concerns only the connection being accepted.
 fn is_connection_error(e: &io::Error) -> bool {

@@ -28,6 +28,10 @@ use super::message::Outgoing;
 /// Most buffers given to one vectored write (frame headers and payload chunks).
 pub(crate) const MAX_IOV: usize = 64;
 
+/// Queued bytes up to this size are copied into one buffer and written with a plain write
+/// rather than a vectored one (small frames: a header, an Engine.IO prefix, a payload).
+const GATHER_LIMIT: usize = 2048;
+
 /// Most pongs queued and not yet written.
 pub const MAX_QUEUED_PONGS: usize = 16;
 
@@ -172,7 +176,21 @@ impl WriteQueue {
                 });
                 count += 1;
             }
-            let written = ready!(Pin::new(&mut *io).poll_write_vectored(cx, &iov[..count]))?;
+            let iov = &iov[..count];
+            let total: usize = iov.iter().map(|s| s.len()).sum();
+            let written = if count > 1 && total <= GATHER_LIMIT {
+                // A few small buffers: copied into one and written with a plain write,
+                // which costs the kernel less than a vectored write of several.
+                let mut gathered = [0u8; GATHER_LIMIT];
+                let mut at = 0;
+                for slice in iov {
+                    gathered[at..at + slice.len()].copy_from_slice(slice);
+                    at += slice.len();
+                }
+                ready!(Pin::new(&mut *io).poll_write(cx, &gathered[..total]))?
+            } else {
+                ready!(Pin::new(&mut *io).poll_write_vectored(cx, iov))?
+            };
             if written == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
@@ -381,5 +399,87 @@ mod tests {
         w.data.clear();
         poll_fn(|cx| q.poll_flush(&mut w, cx)).await.unwrap();
         assert_eq!(w.data, [0x88, 0x02, 0x03, 0xE8]);
+    }
+
+    /// Counts plain and vectored writes; takes at most `step` bytes per write.
+    struct Counter {
+        step: usize,
+        data: Vec<u8>,
+        plain: usize,
+        vectored: usize,
+    }
+
+    impl AsyncWrite for Counter {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            let n = buf.len().min(self.step);
+            self.data.extend_from_slice(&buf[..n]);
+            self.plain += 1;
+            Poll::Ready(Ok(n))
+        }
+        fn poll_write_vectored(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            bufs: &[IoSlice<'_>],
+        ) -> Poll<io::Result<usize>> {
+            let mut n = 0;
+            for b in bufs {
+                let take = b.len().min(self.step - n);
+                self.data.extend_from_slice(&b[..take]);
+                n += take;
+            }
+            self.vectored += 1;
+            Poll::Ready(Ok(n))
+        }
+        fn is_write_vectored(&self) -> bool {
+            true
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn small_queued_frames_are_gathered_into_one_plain_write() {
+        let mut q = WriteQueue::default();
+        let mut w = Counter {
+            step: usize::MAX,
+            data: Vec::new(),
+            plain: 0,
+            vectored: 0,
+        };
+        let prefix = Bytes::from_static(b"4");
+        let hello = [prefix.clone(), Bytes::from_static(b"hello")];
+        q.push_message(&Outgoing::Text(&hello));
+        q.push_message(&Outgoing::Binary(&[Bytes::from_static(&[7])]));
+        poll_fn(|cx| q.poll_flush(&mut w, cx)).await.unwrap();
+        assert_eq!(w.data, b"\x81\x064hello\x82\x01\x07");
+        assert_eq!((w.plain, w.vectored), (1, 0));
+
+        // Taken a few bytes at a time, the rest is gathered again from where it stopped.
+        w = Counter { step: 3, ..w };
+        w.data.clear();
+        q.push_message(&Outgoing::Text(&hello));
+        poll_fn(|cx| q.poll_flush(&mut w, cx)).await.unwrap();
+        assert_eq!(w.data, b"\x81\x064hello");
+
+        // Past the limit, the buffers go out as they are.
+        let big = Bytes::from(vec![b'x'; GATHER_LIMIT]);
+        let mut w = Counter {
+            step: usize::MAX,
+            data: Vec::new(),
+            plain: 0,
+            vectored: 0,
+        };
+        q.push_message(&Outgoing::Text(&[prefix, big]));
+        poll_fn(|cx| q.poll_flush(&mut w, cx)).await.unwrap();
+        assert_eq!(w.data.len(), 4 + 1 + GATHER_LIMIT);
+        assert_eq!((w.plain, w.vectored), (0, 1));
     }
 }
