@@ -29,6 +29,7 @@
 mod app;
 mod handler;
 mod inbox;
+mod random;
 mod router;
 mod service;
 mod task;

@@ -22,16 +22,14 @@ pub(crate) struct OsSids;
 
 impl engineio::SidGenerator for OsSids {
     fn fill(&mut self, buf: &mut [u8; 15]) {
-        // Without the OS's randomness no safe id can be made: that is not a
-        // condition a server can run on.
-        getrandom::fill(buf).expect("the operating system's random source is available");
+        super::random::fill(buf);
     }
 }
 
 /// Fresh random bytes for a socket id.
 pub(crate) fn random_id_bytes() -> [u8; 15] {
     let mut buf = [0u8; 15];
-    getrandom::fill(&mut buf).expect("the operating system's random source is available");
+    super::random::fill(&mut buf);
     buf
 }
 
