@@ -173,7 +173,9 @@ where
             // in a box of its own) for the life of every idle WebSocket.
             Some(accept) => {
                 let ws_config = self.ws_config.clone();
-                Reply::upgrade(accept.response(), move |upgraded| {
+                // The `101` head waits on the socket for the open packet, which the session's
+                // first turn queues: both go out in one write.
+                Reply::upgrade_deferring_head(accept.response(), move |upgraded| {
                     task.attach(id, WebSocket::from_upgraded(upgraded, &ws_config));
                     tokio::spawn(task.run());
                     std::future::ready(())

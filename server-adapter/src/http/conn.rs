@@ -47,8 +47,9 @@ enum Next<Io> {
     KeepAlive,
     /// The connection is closed, or closing is up to the peer.
     Close,
-    /// The `101` was written; hand the stream over to this.
-    Upgrade(OnUpgrade<Io>),
+    /// The `101` was written, or its head is to be handed over with the stream (when not
+    /// empty); hand the stream over to this.
+    Upgrade(OnUpgrade<Io>, Bytes),
 }
 
 /// Serves HTTP/1.1 on one connection until it closes; see the module docs.
@@ -122,13 +123,21 @@ where
         match Box::pin(conn.exchange(head, service)).await {
             Ok(Next::KeepAlive) => {}
             Ok(Next::Close) => return Ok(None),
-            Ok(Next::Upgrade(upgrade)) => break upgrade,
+            Ok(Next::Upgrade(upgrade, head)) => break (upgrade, head),
             Err(Error::Refused(e)) => return Box::pin(conn.refuse(e)).await.map(|()| None),
             Err(e) => return Err(e),
         }
     };
     let Conn { io, buf, .. } = conn;
-    Ok(Some((upgrade, Upgraded { io, read_buf: buf })))
+    let (upgrade, head) = upgrade;
+    Ok(Some((
+        upgrade,
+        Upgraded {
+            io,
+            read_buf: buf,
+            head,
+        },
+    )))
 }
 
 struct Conn<'a, Io> {
@@ -178,9 +187,16 @@ impl<Io: AsyncRead + AsyncWrite + Unpin> Conn<'_, Io> {
                 Ok(Next::Close)
             }
             Reply::Upgrade(upgrade) => {
-                self.write_response(&upgrade.response, false, Some("Upgrade"))
-                    .await?;
-                Ok(Next::Upgrade(upgrade.run))
+                let head = if upgrade.defer_head {
+                    let mut head = Vec::with_capacity(256);
+                    upgrade.response.encode_head(Some("Upgrade"), &mut head);
+                    Bytes::from(head)
+                } else {
+                    self.write_response(&upgrade.response, false, Some("Upgrade"))
+                        .await?;
+                    Bytes::new()
+                };
+                Ok(Next::Upgrade(upgrade.run, head))
             }
         }
     }

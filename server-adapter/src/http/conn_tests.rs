@@ -297,6 +297,36 @@ async fn upgrade_hands_over_the_stream_and_the_bytes_read_past_the_request() {
     server.await.unwrap().unwrap();
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_deferred_101_head_is_handed_over_unwritten() {
+    let service = service_fn(|_req: Request| async {
+        Reply::upgrade_deferring_head(
+            Response::new(101).header("Upgrade", "echo"),
+            |mut up: Upgraded<DuplexStream>| async move {
+                assert!(up.head.starts_with(b"HTTP/1.1 101 "));
+                // The head and the new protocol's first bytes, in one write.
+                let mut first = up.head.to_vec();
+                first.extend_from_slice(b"hello");
+                up.io.write_all(&first).await.unwrap();
+            },
+        )
+    });
+    let (mut client, server) = spawn_server(Config::default(), service);
+    client
+        .write_all(b"GET / HTTP/1.1\r\nUpgrade: echo\r\nConnection: upgrade\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    let (status, headers, _) = read_response(&mut client, &mut buf).await.unwrap();
+    assert_eq!(status, 101);
+    assert!(headers.contains(&("connection".into(), "Upgrade".into())));
+    let mut rest = vec![0u8; 5 - buf.len()];
+    client.read_exact(&mut rest).await.unwrap();
+    buf.extend_from_slice(&rest);
+    assert_eq!(buf, b"hello");
+    server.await.unwrap().unwrap();
+}
+
 /// The connection's future lives as long as the connection (an upgraded one too); the larger
 /// per-request states are boxed, and this bound guards against them moving back inline.
 #[tokio::test]

@@ -5,7 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 
 use super::request::{Request, RequestHead};
 use super::response::Response;
@@ -91,6 +91,25 @@ impl<Io> Reply<Io> {
         Reply::Upgrade(Upgrade {
             response,
             run: Box::new(move |u| Box::pin(run(u))),
+            defer_head: false,
+        })
+    }
+
+    /// As [`Reply::upgrade`], except that the `101` head is not written: `run` gets it in
+    /// [`Upgraded::head`] and must write it before anything else.
+    /// [`WebSocket::from_upgraded`](crate::ws::WebSocket::from_upgraded) does, in the same
+    /// write as the first frames queued on the socket: a server that speaks first (as an
+    /// Engine.IO server sends its open packet) answers the handshake with one write, one
+    /// system call and one packet, instead of two.
+    pub fn upgrade_deferring_head<F, Fut>(response: Response, run: F) -> Reply<Io>
+    where
+        F: FnOnce(Upgraded<Io>) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        Reply::Upgrade(Upgrade {
+            response,
+            run: Box::new(move |u| Box::pin(run(u))),
+            defer_head: true,
         })
     }
 }
@@ -99,6 +118,8 @@ impl<Io> Reply<Io> {
 pub struct Upgrade<Io> {
     pub(crate) response: Response,
     pub(crate) run: OnUpgrade<Io>,
+    /// The head goes to `run` in [`Upgraded::head`] instead of being written.
+    pub(crate) defer_head: bool,
 }
 
 impl<Io> fmt::Debug for Upgrade<Io> {
@@ -116,6 +137,10 @@ pub struct Upgraded<Io> {
     /// Bytes the HTTP layer read past the upgrade request (the start of the new protocol);
     /// often empty, in which case it holds no allocation.
     pub read_buf: BytesMut,
+    /// The `101` response's head, not yet written, when the upgrade deferred it (see
+    /// [`Reply::upgrade_deferring_head`]): whoever takes the stream writes it first. Empty
+    /// otherwise.
+    pub head: Bytes,
 }
 
 impl<Io> fmt::Debug for Upgraded<Io> {

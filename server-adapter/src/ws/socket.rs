@@ -93,8 +93,14 @@ impl<Io: AsyncRead + AsyncWrite + Unpin> WebSocket<Io> {
     }
 
     /// A WebSocket over a connection the HTTP layer handed over after the `101` response.
+    /// A `101` head the upgrade deferred ([`Upgraded::head`]) is queued first: it goes out
+    /// with the first frames, at the next flush.
     pub fn from_upgraded(upgraded: Upgraded<Io>, config: &Config) -> WebSocket<Io> {
-        WebSocket::new(upgraded.io, upgraded.read_buf, config)
+        let mut ws = WebSocket::new(upgraded.io, upgraded.read_buf, config);
+        if !upgraded.head.is_empty() {
+            ws.out.push_raw(upgraded.head);
+        }
+        ws
     }
 
     /// The capacity of the read buffer: zero while no frame is partly received.

@@ -387,6 +387,26 @@ async fn queued_messages_go_out_in_order_with_one_flush() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_deferred_101_head_goes_out_first_with_the_first_frame() {
+    let (mut client, server) = tokio::io::duplex(4096);
+    let head = b"HTTP/1.1 101 Switching Protocols\r\n\r\n";
+    let upgraded = Upgraded {
+        io: server,
+        read_buf: BytesMut::new(),
+        head: Bytes::from_static(head),
+    };
+    let mut ws = WebSocket::from_upgraded(upgraded, &Config::default());
+    assert!(ws.has_queued());
+    ws.queue(&Outgoing::Text(&[Bytes::from_static(b"0{}")]))
+        .unwrap();
+    ws.flush().await.unwrap();
+    let mut got = vec![0u8; head.len() + 5];
+    client.read_exact(&mut got).await.unwrap();
+    assert_eq!(&got[..head.len()], head);
+    assert_eq!(&got[head.len()..], b"\x81\x030{}");
+}
+
+#[tokio::test(start_paused = true)]
 async fn large_frames_are_read_straight_into_a_growing_buffer() {
     let (client, server) = tokio::io::duplex(1 << 16);
     let mut ws = WebSocket::new(

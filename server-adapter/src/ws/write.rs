@@ -99,6 +99,12 @@ impl WriteQueue {
         }
     }
 
+    /// Queues bytes to write as they are, before anything queued later (the `101` head of an
+    /// upgrade that deferred it).
+    pub(crate) fn push_raw(&mut self, bytes: Bytes) {
+        self.segments.push(Segment::Payload(bytes));
+    }
+
     /// Queues a whole message (header and payload references) behind what is queued.
     pub(crate) fn push_message(&mut self, msg: &Outgoing<'_>) {
         if self.segments.capacity() == 0 {
