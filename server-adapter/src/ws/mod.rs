@@ -6,8 +6,8 @@
 //!   bytes in ──► Decoder (assemble.rs) ──► Message::{Text, Binary, Pong, Close}
 //!                   │ ping                         ▲ recv()
 //!                   ▼                              │
-//!               WriteQueue (write.rs) ◄── send(Outgoing) / send_batch / close
-//!                   │ one vectored write: header + caller's chunks
+//!               WriteQueue (write.rs) ◄── send(Outgoing) / send_batch / queue + flush / close
+//!                   │ one write: headers + caller's chunks (small ones gathered first)
 //!                   ▼
 //!               bytes out
 //! ```

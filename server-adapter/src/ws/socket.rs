@@ -1,5 +1,6 @@
 //! The WebSocket object a session task drives: [`WebSocket::recv`], [`WebSocket::send`],
-//! [`WebSocket::send_batch`], [`WebSocket::close`].
+//! [`WebSocket::send_batch`], [`WebSocket::close`]; or, for a writer that gathers a turn's
+//! messages, [`WebSocket::queue`] then [`WebSocket::poll_flush`] / [`WebSocket::flush`].
 //!
 //! Every method keeps its progress in the object, not in its future, so each is cancel-safe
 //! and can sit in a `tokio::select!` (`recv` directly; a send inside a branch, or raced against
