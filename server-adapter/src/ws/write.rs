@@ -184,9 +184,11 @@ impl WriteQueue {
             }
             let iov = &iov[..count];
             let total: usize = iov.iter().map(|s| s.len()).sum();
-            let written = if count > 1 && total <= GATHER_LIMIT {
-                // A few small buffers: copied into one and written with a plain write,
-                // which costs the kernel less than a vectored write of several.
+            // A plain write costs the kernel less than a vectored one: one buffer goes out as
+            // it is, a few small ones are gathered first, large ones stay zero-copy.
+            let written = if count == 1 {
+                ready!(Pin::new(&mut *io).poll_write(cx, &iov[0]))?
+            } else if total <= GATHER_LIMIT {
                 let mut gathered = [0u8; GATHER_LIMIT];
                 let mut at = 0;
                 for slice in iov {
