@@ -135,6 +135,14 @@ pub(crate) trait SessionApp: Send + 'static {
     /// task then drains outputs and polls again), `Pending` otherwise.
     fn poll_work(&mut self, cx: &mut Context<'_>, engine: &mut Engine<'_>) -> Poll<()>;
 
+    /// Whether the app takes more of the client's messages now. While it does not (its
+    /// handlers are behind), the session task stops reading the client's WebSockets and
+    /// taking the engine's events, which also holds back a long-poll POST's answer: the
+    /// client is slowed down by TCP and by the engine protocol, and nothing piles up here.
+    fn accepts_input(&self) -> bool {
+        true
+    }
+
     /// The app's next deadline.
     fn poll_timeout(&self) -> Option<Instant>;
 

@@ -190,7 +190,7 @@ where
             let mut rotation = 0;
             let mut turn = now();
             loop {
-                if self.drain(turn) {
+                if self.drain(turn, true) {
                     let this = &mut self;
                     if !poll_fn(move |cx| Poll::Ready(this.write_now(cx))).await {
                         // A peer that does not take everything at once: boxed for the length
@@ -273,7 +273,10 @@ where
     ) -> Poll<Wake> {
         for i in 0..WAKE_SOURCES {
             let ready = match (first + i) % WAKE_SOURCES {
-                0 => poll_recv(&mut self.sockets, cx).map(|(id, r)| Wake::Socket(id, r)),
+                0 if self.app.accepts_input() => {
+                    poll_recv(&mut self.sockets, cx).map(|(id, r)| Wake::Socket(id, r))
+                }
+                0 => Poll::Pending,
                 1 => self.inbox.poll_signal(cx).map(|()| Wake::Commands),
                 2 => self
                     .responders
@@ -386,14 +389,16 @@ where
     /// Drains the session and the app until neither has anything more, then
     /// writes the WebSocket frames of the turn; `now` is the turn's instant.
     async fn pump(&mut self, now: Instant) {
-        if self.drain(now) && !poll_fn(|cx| Poll::Ready(self.write_now(cx))).await {
+        if self.drain(now, false) && !poll_fn(|cx| Poll::Ready(self.write_now(cx))).await {
             Box::pin(self.finish_writes()).await;
         }
     }
 
     /// The part of [`pump`](Self::pump) before the writes: returns whether WebSocket frames
-    /// wait to be written.
-    fn drain(&mut self, now: Instant) -> bool {
+    /// wait to be written. With `backpressure`, the engine's events wait while the app does
+    /// not accept input (see [`SessionApp::accepts_input`]); the session's last turns take
+    /// them all.
+    fn drain(&mut self, now: Instant, backpressure: bool) -> bool {
         self.take_signal();
         while let Some(input) = self.inbox.try_recv() {
             self.handle_input(input, now);
@@ -411,7 +416,10 @@ where
                 progressed = true;
                 self.route(transmit);
             }
-            while let Some(event) = self.session.poll_event() {
+            while !backpressure || self.app.accepts_input() {
+                let Some(event) = self.session.poll_event() else {
+                    break;
+                };
                 progressed = true;
                 let closed = matches!(event, Event::Closed(_));
                 let mut engine = Engine {

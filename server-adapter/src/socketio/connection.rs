@@ -135,6 +135,12 @@ fn start(socket: &SocketRef, work: Work) -> Option<BoxFuture<()>> {
     }
 }
 
+/// Most events waiting for a socket's handlers (they run one at a time, in order). At this
+/// many the connection stops taking the client's messages until the handlers catch up (see
+/// `SessionApp::accepts_input`): a client that sends faster than its handlers finish is
+/// slowed down instead of filling the server's memory.
+const MAX_HANDLER_BACKLOG: usize = 1024;
+
 /// The Socket.IO application of one session.
 pub(crate) struct SioSession {
     server: Arc<ServerInner>,
@@ -434,6 +440,12 @@ impl SessionApp for SioSession {
         } else {
             Poll::Pending
         }
+    }
+
+    fn accepts_input(&self) -> bool {
+        self.slots
+            .iter()
+            .all(|slot| slot.backlog.len() < MAX_HANDLER_BACKLOG)
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
