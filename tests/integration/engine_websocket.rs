@@ -45,17 +45,16 @@ fn frame(opcode: OpCode, payload: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Opens a WebSocket-only session; returns the stream and what followed the `101` head.
-async fn open(addr: SocketAddr) -> (TcpStream, BytesMut) {
+/// Opens a WebSocket-only session at `path` (`/engine.io/` or `/socket.io/`); returns the
+/// stream and what followed the `101` head.
+async fn open_at(addr: SocketAddr, path: &str) -> (TcpStream, BytesMut) {
     let mut stream = TcpStream::connect(addr).await.unwrap();
-    stream
-        .write_all(
-            b"GET /engine.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n\
-              Upgrade: websocket\r\nConnection: Upgrade\r\n\
-              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-        )
-        .await
-        .unwrap();
+    let request = format!(
+        "GET {path}?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+         Upgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
     let mut buf = BytesMut::new();
     let end = loop {
         if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
@@ -70,6 +69,10 @@ async fn open(addr: SocketAddr) -> (TcpStream, BytesMut) {
     let head = buf.split_to(end);
     assert!(head.starts_with(b"HTTP/1.1 101 "), "{head:?}");
     (stream, buf)
+}
+
+async fn open(addr: SocketAddr) -> (TcpStream, BytesMut) {
+    open_at(addr, "/engine.io/").await
 }
 
 /// The next server frame: `buf` holds what was read and not yet decoded.
@@ -156,27 +159,7 @@ async fn a_client_that_never_stops_sending_still_gets_pinged() {
 
 /// A Socket.IO client over a raw WebSocket, joined to `/`.
 async fn socketio_client(addr: SocketAddr) -> (TcpStream, BytesMut, Decoder) {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    stream
-        .write_all(
-            b"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n\
-              Upgrade: websocket\r\nConnection: Upgrade\r\n\
-              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-        )
-        .await
-        .unwrap();
-    let mut buf = BytesMut::new();
-    let end = loop {
-        if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break at + 4;
-        }
-        let n = tokio::time::timeout(WAIT, stream.read_buf(&mut buf))
-            .await
-            .expect("the 101 in time")
-            .unwrap();
-        assert!(n > 0, "closed before the 101");
-    };
-    let _ = buf.split_to(end);
+    let (mut stream, mut buf) = open_at(addr, "/socket.io/").await;
     let mut decoder = Decoder::new(Role::Client, usize::MAX);
     {
         let (mut read, _) = stream.split();

@@ -88,11 +88,7 @@ impl<Io> Reply<Io> {
         F: FnOnce(Upgraded<Io>) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        Reply::Upgrade(Upgrade {
-            response,
-            run: Box::new(move |u| Box::pin(run(u))),
-            defer_head: false,
-        })
+        Reply::upgrade_with(response, run, false)
     }
 
     /// As [`Reply::upgrade`], except that the `101` head is not written: `run` gets it in
@@ -106,10 +102,18 @@ impl<Io> Reply<Io> {
         F: FnOnce(Upgraded<Io>) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
+        Reply::upgrade_with(response, run, true)
+    }
+
+    fn upgrade_with<F, Fut>(response: Response, run: F, defer_head: bool) -> Reply<Io>
+    where
+        F: FnOnce(Upgraded<Io>) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
         Reply::Upgrade(Upgrade {
             response,
             run: Box::new(move |u| Box::pin(run(u))),
-            defer_head: true,
+            defer_head,
         })
     }
 }

@@ -279,6 +279,19 @@ mod tests {
         step: usize,
         data: Vec<u8>,
         writes: usize,
+        /// How many of `writes` were vectored.
+        vectored: usize,
+    }
+
+    impl Trickle {
+        fn new(step: usize) -> Trickle {
+            Trickle {
+                step,
+                data: Vec::new(),
+                writes: 0,
+                vectored: 0,
+            }
+        }
     }
 
     impl AsyncWrite for Trickle {
@@ -304,6 +317,7 @@ mod tests {
                 n += take;
             }
             self.writes += 1;
+            self.vectored += 1;
             Poll::Ready(Ok(n))
         }
         fn is_write_vectored(&self) -> bool {
@@ -325,11 +339,7 @@ mod tests {
     #[tokio::test]
     async fn one_write_for_a_batch_of_chunked_messages() {
         let mut q = WriteQueue::default();
-        let mut w = Trickle {
-            step: usize::MAX,
-            data: Vec::new(),
-            writes: 0,
-        };
+        let mut w = Trickle::new(usize::MAX);
         let prefix = Bytes::from_static(b"4");
         let shared = Bytes::from_static(b"hello");
         let a = [prefix.clone(), shared.clone()];
@@ -351,11 +361,7 @@ mod tests {
         let chunks = [payload.clone()];
         for step in [1, 3, 4, 5, 299, 303, 304] {
             let mut q = WriteQueue::default();
-            let mut w = Trickle {
-                step,
-                data: Vec::new(),
-                writes: 0,
-            };
+            let mut w = Trickle::new(step);
             send(
                 &mut q,
                 &mut w,
@@ -372,11 +378,7 @@ mod tests {
     #[tokio::test]
     async fn batches_over_the_iov_limit_are_queued_and_written_whole() {
         let mut q = WriteQueue::default();
-        let mut w = Trickle {
-            step: usize::MAX,
-            data: Vec::new(),
-            writes: 0,
-        };
+        let mut w = Trickle::new(usize::MAX);
         let one = [Bytes::from_static(b"x")];
         let msgs = vec![Outgoing::Text(&one); MAX_IOV];
         send(&mut q, &mut w, &msgs).await;
@@ -387,11 +389,7 @@ mod tests {
     #[tokio::test]
     async fn pongs_are_bounded_and_the_latest_is_kept() {
         let mut q = WriteQueue::default();
-        let mut w = Trickle {
-            step: usize::MAX,
-            data: Vec::new(),
-            writes: 0,
-        };
+        let mut w = Trickle::new(usize::MAX);
         for i in 0..MAX_QUEUED_PONGS + 5 {
             q.push_pong(Bytes::from(vec![i as u8]));
         }
@@ -409,85 +407,31 @@ mod tests {
         assert_eq!(w.data, [0x88, 0x02, 0x03, 0xE8]);
     }
 
-    /// Counts plain and vectored writes; takes at most `step` bytes per write.
-    struct Counter {
-        step: usize,
-        data: Vec<u8>,
-        plain: usize,
-        vectored: usize,
-    }
-
-    impl AsyncWrite for Counter {
-        fn poll_write(
-            mut self: Pin<&mut Self>,
-            _: &mut Context<'_>,
-            buf: &[u8],
-        ) -> Poll<io::Result<usize>> {
-            let n = buf.len().min(self.step);
-            self.data.extend_from_slice(&buf[..n]);
-            self.plain += 1;
-            Poll::Ready(Ok(n))
-        }
-        fn poll_write_vectored(
-            mut self: Pin<&mut Self>,
-            _: &mut Context<'_>,
-            bufs: &[IoSlice<'_>],
-        ) -> Poll<io::Result<usize>> {
-            let mut n = 0;
-            for b in bufs {
-                let take = b.len().min(self.step - n);
-                self.data.extend_from_slice(&b[..take]);
-                n += take;
-            }
-            self.vectored += 1;
-            Poll::Ready(Ok(n))
-        }
-        fn is_write_vectored(&self) -> bool {
-            true
-        }
-        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-            Poll::Ready(Ok(()))
-        }
-        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-            Poll::Ready(Ok(()))
-        }
-    }
-
     #[tokio::test]
     async fn small_queued_frames_are_gathered_into_one_plain_write() {
         let mut q = WriteQueue::default();
-        let mut w = Counter {
-            step: usize::MAX,
-            data: Vec::new(),
-            plain: 0,
-            vectored: 0,
-        };
+        let mut w = Trickle::new(usize::MAX);
         let prefix = Bytes::from_static(b"4");
         let hello = [prefix.clone(), Bytes::from_static(b"hello")];
         q.push_message(&Outgoing::Text(&hello));
         q.push_message(&Outgoing::Binary(&[Bytes::from_static(&[7])]));
         poll_fn(|cx| q.poll_flush(&mut w, cx)).await.unwrap();
         assert_eq!(w.data, b"\x81\x064hello\x82\x01\x07");
-        assert_eq!((w.plain, w.vectored), (1, 0));
+        assert_eq!((w.writes, w.vectored), (1, 0));
 
         // Taken a few bytes at a time, the rest is gathered again from where it stopped.
-        w = Counter { step: 3, ..w };
-        w.data.clear();
+        w = Trickle::new(3);
         q.push_message(&Outgoing::Text(&hello));
         poll_fn(|cx| q.poll_flush(&mut w, cx)).await.unwrap();
         assert_eq!(w.data, b"\x81\x064hello");
+        assert_eq!((w.writes, w.vectored), (3, 0));
 
         // Past the limit, the buffers go out as they are.
         let big = Bytes::from(vec![b'x'; GATHER_LIMIT]);
-        let mut w = Counter {
-            step: usize::MAX,
-            data: Vec::new(),
-            plain: 0,
-            vectored: 0,
-        };
+        let mut w = Trickle::new(usize::MAX);
         q.push_message(&Outgoing::Text(&[prefix, big]));
         poll_fn(|cx| q.poll_flush(&mut w, cx)).await.unwrap();
         assert_eq!(w.data.len(), 4 + 1 + GATHER_LIMIT);
-        assert_eq!((w.plain, w.vectored), (0, 1));
+        assert_eq!((w.writes, w.vectored), (1, 1));
     }
 }
