@@ -63,7 +63,6 @@ pub(crate) async fn write_all_vectored<W: AsyncWrite + Unpin>(
     while !bufs.is_empty() {
         // One buffer left: a plain write, which costs the kernel less than a vectored one.
         let n = match bufs {
-            [only] => io.write(only).await?,
             [first, rest @ ..] if rest.iter().all(|b| b.is_empty()) => io.write(first).await?,
             _ => io.write_vectored(bufs).await?,
         };

@@ -508,7 +508,7 @@ where
     }
 
     /// Writes what the turn queued on each socket as far as its stream takes it now (in
-    /// one vectored write, nearly always all of it), and closes the sockets the session
+    /// one write, nearly always all of it), and closes the sockets the session
     /// closed once their frames are out (in the background, so a slow peer holds nobody).
     /// Returns whether everything is written; if not, [`finish_writes`](Self::finish_writes)
     /// does the rest.

@@ -268,8 +268,8 @@ impl<Io: AsyncRead + AsyncWrite + Unpin> WebSocket<Io> {
 
     /// Queues a message behind what is queued, to be written by the next
     /// [`flush`](Self::flush) or [`poll_flush`](Self::poll_flush): the payload buffers are
-    /// referenced, not copied, and the messages queued between two flushes go out in one
-    /// vectored write. Nothing bounds the queue but the caller, who flushes before queueing
+    /// referenced, not copied (small ones are gathered into one buffer when written), and the
+    /// messages queued between two flushes go out in one write. Nothing bounds the queue but the caller, who flushes before queueing
     /// more.
     ///
     /// # Errors
