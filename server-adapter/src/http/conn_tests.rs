@@ -265,6 +265,19 @@ async fn body_limit_from_the_service_applies_before_the_body_is_read() {
     ));
 }
 
+/// Sends an `Upgrade: echo` request followed by `early`, and expects the `101`; returns the
+/// bytes read past its head.
+async fn request_upgrade(client: &mut DuplexStream, early: &[u8]) -> Vec<u8> {
+    let mut request = b"GET / HTTP/1.1\r\nUpgrade: echo\r\nConnection: upgrade\r\n\r\n".to_vec();
+    request.extend_from_slice(early);
+    client.write_all(&request).await.unwrap();
+    let mut buf = Vec::new();
+    let (status, headers, _) = read_response(client, &mut buf).await.unwrap();
+    assert_eq!(status, 101);
+    assert!(headers.contains(&("connection".into(), "Upgrade".into())));
+    buf
+}
+
 #[tokio::test(start_paused = true)]
 async fn upgrade_hands_over_the_stream_and_the_bytes_read_past_the_request() {
     let service = service_fn(|_req: Request| async {
@@ -280,14 +293,7 @@ async fn upgrade_hands_over_the_stream_and_the_bytes_read_past_the_request() {
         )
     });
     let (mut client, server) = spawn_server(Config::default(), service);
-    client
-        .write_all(b"GET / HTTP/1.1\r\nUpgrade: echo\r\nConnection: upgrade\r\n\r\nearly")
-        .await
-        .unwrap();
-    let mut buf = Vec::new();
-    let (status, headers, _) = read_response(&mut client, &mut buf).await.unwrap();
-    assert_eq!(status, 101);
-    assert!(headers.contains(&("connection".into(), "Upgrade".into())));
+    let buf = request_upgrade(&mut client, b"early").await;
     client.write_all(b"later").await.unwrap();
     let mut echoed = [0u8; 10];
     let start = buf.len();
@@ -312,14 +318,7 @@ async fn a_deferred_101_head_is_handed_over_unwritten() {
         )
     });
     let (mut client, server) = spawn_server(Config::default(), service);
-    client
-        .write_all(b"GET / HTTP/1.1\r\nUpgrade: echo\r\nConnection: upgrade\r\n\r\n")
-        .await
-        .unwrap();
-    let mut buf = Vec::new();
-    let (status, headers, _) = read_response(&mut client, &mut buf).await.unwrap();
-    assert_eq!(status, 101);
-    assert!(headers.contains(&("connection".into(), "Upgrade".into())));
+    let mut buf = request_upgrade(&mut client, b"").await;
     let mut rest = vec![0u8; 5 - buf.len()];
     client.read_exact(&mut rest).await.unwrap();
     buf.extend_from_slice(&rest);
