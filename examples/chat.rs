@@ -4,7 +4,8 @@
 //! * `join` (a room name): the socket joins the room and gets `joined` with the name;
 //! * `message` `{room, text}`: everyone in the room, the sender included, gets
 //!   `message` `{from: <the sender's socket id>, text}`;
-//! * `ping-ack` (msg, ack): acknowledged with `{ok: true, received: msg}`;
+//! * `ping-ack` (msg, ack): acknowledged with `{ok: true, received: msg}`, `msg` as
+//!   sent (its key order, and any binary inside it sent back as binary);
 //! * connections and disconnect reasons are logged; CORS allows any origin.
 //!
 //! `GET /` is the page (`examples/chat/index.html`, built in). It loads the
@@ -21,9 +22,9 @@ use std::path::Path;
 
 use bytes::Bytes;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 use server_adapter::http::{Request, Response};
-use server_adapter::socketio::{AckSender, Data, DisconnectReason, SocketIo, SocketRef};
+use server_adapter::socketio::{AckSender, Data, DisconnectReason, SocketIo, SocketRef, Value};
 use server_adapter::Server;
 
 /// The chat's Socket.IO handlers and its page, on one HTTP server.
@@ -65,8 +66,9 @@ async fn message(socket: SocketRef, Data(msg): Data<Message>) {
     let _ = socket.nsp().to(msg.room).emit("message", &said);
 }
 
+/// Echoes anything a client sends, binary included, keys in their order.
 async fn ping_ack(Data(msg): Data<Value>, ack: AckSender) {
-    let _ = ack.send(&json!({ "ok": true, "received": msg }));
+    let _ = ack.send(&Value::object([("ok", true.into()), ("received", msg)]));
 }
 
 async fn disconnected(socket: SocketRef, reason: DisconnectReason) {

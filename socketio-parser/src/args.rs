@@ -9,6 +9,7 @@ use serde::de::value::SeqAccessDeserializer;
 use serde::de::{Deserialize, Deserializer, IgnoredAny, SeqAccess, Visitor};
 
 use crate::binary::with_attachments;
+use crate::binary_guard::Guarded;
 use crate::error::{ArgsError, DecodeError, EncodeError};
 use crate::jsnum;
 use crate::scan::{self, hex4, unescape_simple, JsonType, Placeholders, ScanError};
@@ -144,15 +145,23 @@ pub(crate) fn deserialize_args<'de, T: Deserialize<'de>>(
     skip_name: bool,
     attachments: &[Bytes],
 ) -> Result<T, ArgsError> {
-    with_attachments(attachments, || {
-        let mut de = serde_json::Deserializer::from_slice(payload);
-        let value = de.deserialize_seq(ArgsVisitor {
-            skip_name,
-            marker: PhantomData,
-        })?;
+    let visitor = ArgsVisitor {
+        skip_name,
+        marker: PhantomData,
+    };
+    let mut de = serde_json::Deserializer::from_slice(payload);
+    if attachments.is_empty() {
+        let value = de.deserialize_seq(visitor)?;
         de.end()?;
-        Ok(value)
-    })
+        return Ok(value);
+    }
+    let (value, unread) = with_attachments(attachments, || {
+        Guarded::new(&mut de).deserialize_seq(visitor)
+    });
+    let value = value?;
+    de.end()?;
+    check_all_read(unread)?;
+    Ok(value)
 }
 
 /// Deserializes the whole JSON value `payload` into `T`.
@@ -160,7 +169,24 @@ pub(crate) fn deserialize_value<'de, T: Deserialize<'de>>(
     payload: &'de [u8],
     attachments: &[Bytes],
 ) -> Result<T, ArgsError> {
-    with_attachments(attachments, || Ok(serde_json::from_slice(payload)?))
+    let mut de = serde_json::Deserializer::from_slice(payload);
+    if attachments.is_empty() {
+        let value = T::deserialize(&mut de)?;
+        de.end()?;
+        return Ok(value);
+    }
+    let (value, unread) = with_attachments(attachments, || T::deserialize(Guarded::new(&mut de)));
+    let value = value?;
+    de.end()?;
+    check_all_read(unread)?;
+    Ok(value)
+}
+
+fn check_all_read(unread: usize) -> Result<(), ArgsError> {
+    match unread {
+        0 => Ok(()),
+        count => Err(ArgsError::UnreadBinary { count }),
+    }
 }
 
 struct ArgsVisitor<T> {

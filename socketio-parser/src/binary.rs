@@ -100,8 +100,26 @@ impl fmt::Debug for Binary {
 thread_local! {
     /// The `Bytes` a `Binary` lends to the encoder during its `serialize_bytes` call.
     static LENT: Cell<Option<Bytes>> = const { Cell::new(None) };
-    /// The attachments of the packet being deserialized.
-    static ATTACHMENTS: RefCell<Vec<Bytes>> = const { RefCell::new(Vec::new()) };
+    /// The attachments of the packet being deserialized, and the placeholders read so far.
+    static REACH: RefCell<Reach> = const { RefCell::new(Reach::EMPTY) };
+}
+
+/// What deserialization can reach while a packet's arguments are read.
+#[derive(Default)]
+struct Reach {
+    attachments: Vec<Bytes>,
+    /// Placeholder objects that a watched deserializer reached (see `binary_guard`).
+    reached: usize,
+    /// Placeholders that `Binary` or `Value` turned back into bytes.
+    claimed: usize,
+}
+
+impl Reach {
+    const EMPTY: Reach = Reach {
+        attachments: Vec::new(),
+        reached: 0,
+        claimed: 0,
+    };
 }
 
 /// Called by the encoder's `write_byte_array`: the lent handle when it is the same memory as
@@ -123,30 +141,64 @@ impl Serialize for Binary {
     }
 }
 
-/// Runs `f` with `attachments` reachable by [`Binary`]'s `Deserialize`, restoring whatever
-/// was there before (calls may nest) even if `f` panics.
-pub(crate) fn with_attachments<R>(attachments: &[Bytes], f: impl FnOnce() -> R) -> R {
-    struct Restore(Vec<Bytes>);
+/// Runs `f` with `attachments` reachable by [`Binary`]'s and [`Value`](crate::Value)'s
+/// `Deserialize`, restoring whatever was there before (calls may nest) even if `f` panics.
+///
+/// Also returns how many placeholders were reached by a watched deserializer but not claimed
+/// by a binary type: read by something that cannot hold bytes (see `binary_guard`).
+pub(crate) fn with_attachments<R>(attachments: &[Bytes], f: impl FnOnce() -> R) -> (R, usize) {
+    struct Restore(Reach);
     impl Drop for Restore {
         fn drop(&mut self) {
             let previous = std::mem::take(&mut self.0);
-            ATTACHMENTS.with(|a| *a.borrow_mut() = previous);
+            REACH.with(|r| *r.borrow_mut() = previous);
         }
     }
-    let previous =
-        ATTACHMENTS.with(|a| std::mem::replace(&mut *a.borrow_mut(), attachments.to_vec()));
-    let _restore = Restore(previous);
-    f()
+    let entered = Reach {
+        attachments: attachments.to_vec(),
+        reached: 0,
+        claimed: 0,
+    };
+    let previous = REACH.with(|r| std::mem::replace(&mut *r.borrow_mut(), entered));
+    let restore = Restore(previous);
+    let value = f();
+    let unread = REACH.with(|r| {
+        let r = r.borrow();
+        r.reached.saturating_sub(r.claimed)
+    });
+    drop(restore);
+    (value, unread)
 }
 
-fn attachment(num: u64) -> Result<Bytes, (u64, usize)> {
-    ATTACHMENTS.with(|a| {
-        let a = a.borrow();
-        usize::try_from(num)
+/// Whether a packet's attachments are in reach (placeholders then mean bytes).
+pub(crate) fn attachments_in_reach() -> bool {
+    REACH.with(|r| !r.borrow().attachments.is_empty())
+}
+
+/// Counts a placeholder object reached by a watched deserializer.
+pub(crate) fn note_placeholder_reached() {
+    REACH.with(|r| r.borrow_mut().reached += 1);
+}
+
+/// The attachment a placeholder names, counted as claimed; or `(num, attachments in reach)`.
+pub(crate) fn claim(num: u64) -> Result<Bytes, (u64, usize)> {
+    REACH.with(|r| {
+        let mut r = r.borrow_mut();
+        let found = usize::try_from(num)
             .ok()
-            .and_then(|n| a.get(n).cloned())
-            .ok_or((num, a.len()))
+            .and_then(|n| r.attachments.get(n).cloned())
+            .ok_or((num, r.attachments.len()))?;
+        r.claimed += 1;
+        Ok(found)
     })
+}
+
+/// The error for a placeholder whose attachment is not in reach.
+pub(crate) fn unreachable_placeholder<E: de::Error>((num, len): (u64, usize)) -> E {
+    E::custom(format_args!(
+        "placeholder {num} has no attachment: {len} in reach (only Packet::args and \
+         Packet::payload_as put a packet's attachments in reach)"
+    ))
 }
 
 impl<'de> Deserialize<'de> for Binary {
@@ -207,12 +259,7 @@ impl<'de> Visitor<'de> for BinaryVisitor {
             (true, Some(num)) => num,
             _ => return Err(de::Error::custom("expected a binary placeholder")),
         };
-        attachment(num).map(Binary).map_err(|(num, len)| {
-            de::Error::custom(format_args!(
-                "placeholder {num} has no attachment: {len} in reach (only Packet::args and \
-                 Packet::payload_as put a packet's attachments in reach)"
-            ))
-        })
+        claim(num).map(Binary).map_err(unreachable_placeholder)
     }
 
     fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Binary, E> {
@@ -241,12 +288,14 @@ mod tests {
         let json = r#"{"_placeholder":true,"num":1}"#;
         assert!(serde_json::from_str::<Binary>(json).is_err());
         let atts = [Bytes::from_static(b"a"), Bytes::from_static(b"bc")];
-        let b: Binary = with_attachments(&atts, || serde_json::from_str(json).unwrap());
+        let (b, unread): (Binary, _) =
+            with_attachments(&atts, || serde_json::from_str(json).unwrap());
+        assert_eq!(unread, 0);
         assert_eq!(&b[..], b"bc");
         assert_eq!(b.as_bytes().as_ptr(), atts[1].as_ptr());
         // Nested calls restore the outer attachments.
         with_attachments(&atts, || {
-            let inner: Result<Binary, _> = with_attachments(&[], || serde_json::from_str(json));
+            let (inner, _) = with_attachments(&[], || serde_json::from_str::<Binary>(json));
             assert!(inner.is_err());
             assert!(serde_json::from_str::<Binary>(json).is_ok());
         });

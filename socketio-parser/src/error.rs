@@ -242,6 +242,18 @@ pub enum ArgsError {
     /// The JSON does not fit the requested type.
     #[error(transparent)]
     Json(#[from] serde_json::Error),
+    /// The packet carries binary, and some of it reached a type that cannot hold bytes
+    /// (`serde_json::Value`, a map, a struct field that is not [`Binary`](crate::Binary)),
+    /// which would have taken a placeholder for an ordinary object. Read binary with
+    /// [`Binary`](crate::Binary) or [`Value`](crate::Value).
+    #[error(
+        "{count} binary attachment(s) reached a type that cannot hold bytes; \
+         read them with socketio_parser::Binary or socketio_parser::Value"
+    )]
+    UnreadBinary {
+        /// How many placeholders were read as something other than bytes.
+        count: usize,
+    },
 }
 
 /// Shows a byte as a character when printable ASCII, otherwise in hex.

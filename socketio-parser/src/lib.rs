@@ -141,6 +141,7 @@
 mod ack_id;
 mod args;
 pub mod binary;
+mod binary_guard;
 mod builder;
 mod config;
 mod decoder;
@@ -152,6 +153,7 @@ mod json_out;
 mod namespace;
 mod packet;
 mod scan;
+pub mod value;
 
 pub use ack_id::AckId;
 pub use args::{EventName, RawArgs};
@@ -163,3 +165,4 @@ pub use error::{ArgsError, DecodeError, EncodeError, JsonError, PlaceholderError
 pub use json_out::Spread;
 pub use namespace::Namespace;
 pub use packet::{Packet, PacketKind};
+pub use value::{Map, Value};

@@ -395,6 +395,46 @@ SCENARIOS.binary = async (t) => {
   return "events and acks with attachments both ways, 256 KiB";
 };
 
+// Payloads come back exactly as sent: object keys in their order (JSON text
+// compared, not deep equality), and binary anywhere inside a dynamic value, in
+// the ack, an event and a broadcast.
+SCENARIOS.payloads = async (t) => {
+  const m = manager(t);
+  const s = open(m, "/", { tag: "payloads" });
+  await connected(s);
+  const text = (v) => JSON.stringify(v);
+  const plain = { z: 1, a: { y: [1, "two", null, { d: 4, c: 3 }], b: true }, "10": "ten", "2": 2, m: -0.5, u: "é\u2028" };
+  const bin = {
+    z: Buffer.from([0, 1, 2]),
+    nested: [Buffer.from("x"), { y: Buffer.alloc(0), k: 1 }],
+    after: "kept",
+    list: [3, 2, 1],
+  };
+  const args = [plain, bin, "third", Buffer.from([255])];
+  const want = text(args);
+  const reply = await callAll(s, "value-echo", ...args);
+  assert(text(reply) === want, `ack: got ${text(reply)}, sent ${want}`);
+  assert(Buffer.isBuffer(reply[1].nested[1].y), "an empty buffer came back as a buffer");
+  const event = await next(s, "value-echo");
+  assert(text(event) === want, `event: got ${text(event)}, sent ${want}`);
+  const cast = await next(s, "value-cast");
+  assert(text(cast) === want, `broadcast: got ${text(cast)}, sent ${want}`);
+  // A serde_json::Value keeps the order too.
+  const back = await call(s, "json-echo", plain);
+  assert(text(back) === text(plain), `json-echo: got ${text(back)}, sent ${text(plain)}`);
+  // Binary cannot land in a serde_json::Value: the handler is not called, so no ack.
+  let refusedBinary = false;
+  try {
+    await s.timeout(300).emitWithAck("json-echo", { blob: Buffer.from([1]) });
+  } catch (e) {
+    refusedBinary = /timed out|timeout/i.test(e.message);
+  }
+  assert(refusedBinary, "a serde_json::Value handler was called with binary");
+  assertSame(await call(s, "echo", "still here"), "still here", "the socket carries on");
+  await upgraded(m, t);
+  return `key order and nested binary as sent (${want.length} bytes of JSON)`;
+};
+
 // Acknowledgements: answered once; the server's emits with ack and timeout;
 // broadcasts with ack.
 SCENARIOS.acks = async (t) => {

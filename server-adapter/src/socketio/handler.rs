@@ -32,7 +32,14 @@
 //!
 //! Binary data: take [`Binary`](socketio_parser::Binary) values inside `Data`
 //! or `Args` (`Data<Binary>`, `Args<(String, Binary)>`); a `Vec<u8>` would
-//! expect an array of numbers.
+//! expect an array of numbers. To take whatever a client sends, binary
+//! anywhere inside included, use [`Value`](socketio_parser::Value): objects
+//! keep their key order, and emitting or acknowledging it sends the bytes back
+//! as attachments. `serde_json::Value` cannot hold bytes: an event whose binary
+//! would land in one (or in any other type that is not `Binary` or `Value`) does
+//! not fit, so the handler is not called and a warning is logged
+//! ([`ArgsError::UnreadBinary`]); binary that the handler's type skips (an
+//! extra argument, an unknown struct field) is simply ignored.
 
 use std::future::Future;
 use std::marker::PhantomData;
@@ -92,13 +99,20 @@ impl FromEvent for SocketRef {
 
 impl<T: DeserializeOwned> FromEvent for Data<T> {
     fn from_event(event: &EventContext) -> Option<Self> {
-        match first_arg(&event.packet) {
-            Ok(value) => Some(Data(value)),
-            Err(e) => {
-                tracing::debug!(socket = %event.socket.id(), error = %e, "event data does not fit the handler");
-                None
-            }
-        }
+        first_arg(&event.packet)
+            .map_err(|e| not_fitting(event, &e))
+            .ok()
+            .map(Data)
+    }
+}
+
+/// Logs why an event's arguments do not fit the handler that is then skipped. Binary that
+/// reached a type unable to hold it is the application's mistake, so it is a warning.
+fn not_fitting(event: &EventContext, error: &ArgsError) {
+    if matches!(error, ArgsError::UnreadBinary { .. }) {
+        tracing::warn!(socket = %event.socket.id(), %error, "event data does not fit the handler");
+    } else {
+        tracing::debug!(socket = %event.socket.id(), %error, "event data does not fit the handler");
     }
 }
 
@@ -114,7 +128,12 @@ fn first_arg<T: DeserializeOwned>(packet: &Packet) -> Result<T, ArgsError> {
 
 impl<T: DeserializeOwned> FromEvent for Args<T> {
     fn from_event(event: &EventContext) -> Option<Self> {
-        event.packet.args::<T>().ok().map(Args)
+        event
+            .packet
+            .args::<T>()
+            .map_err(|e| not_fitting(event, &e))
+            .ok()
+            .map(Args)
     }
 }
 

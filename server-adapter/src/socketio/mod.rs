@@ -60,7 +60,7 @@ pub use namespace::NamespaceRef;
 pub use rooms::Room;
 pub use socket::SocketRef;
 pub use socketio_core::{DisconnectReason, SocketId};
-pub use socketio_parser::{Binary, RawArgs};
+pub use socketio_parser::{Binary, Map, RawArgs, Spread, Value};
 
 use crate::engine::EngineCore;
 use connection::SioFactory;

@@ -167,7 +167,9 @@ pub(crate) fn packet_to_json(p: &Packet) -> Value {
         out["id"] = json!(id.get());
     }
     if p.payload().is_some() {
-        let data: Value = p.payload_as().expect("a decoded payload is JSON");
+        // The payload as written, placeholders included: `resolve` puts the attachments in.
+        let data: Value = serde_json::from_slice(p.payload().expect("checked above"))
+            .expect("a decoded payload is JSON");
         out["data"] = if p.kind().is_binary() {
             resolve(data, p.attachments())
         } else {

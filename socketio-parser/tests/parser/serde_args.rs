@@ -197,3 +197,95 @@ fn acks_answer_with_the_same_id() {
         vec![Bytes::from_static(b"A"), Bytes::from_static(b"B")]
     );
 }
+
+/// `["ev", {"z":1,"blob":<bytes>,"a":[<bytes>]}, <bytes>]` as it arrives.
+fn nested_binary_event() -> Packet {
+    decode(&[
+        br#"53-["ev",{"z":1,"blob":{"_placeholder":true,"num":0},"a":[{"num":1,"_placeholder":true}]},{"_placeholder":true,"num":2}]"#,
+        b"\x00\x01",
+        b"\x02",
+        b"\x03",
+    ])
+}
+
+#[test]
+fn a_dynamic_value_holds_binary_anywhere_and_sends_it_back() {
+    let packet = nested_binary_event();
+    let (first, last): (socketio_parser::Value, socketio_parser::Value) = packet.args().unwrap();
+    assert_eq!(first["blob"].as_binary().unwrap()[..], b"\x00\x01"[..]);
+    assert_eq!(first["a"][0].as_binary().unwrap()[..], b"\x02"[..]);
+    assert_eq!(last.as_binary().unwrap()[..], b"\x03"[..]);
+    let echo = Packet::event(Namespace::main(), "ev", &(first, last)).unwrap();
+    let encoded = Encoder::new().encode(&echo);
+    assert_eq!(
+        String::from_utf8(encoded.text.to_vec()).unwrap(),
+        r#"53-["ev",{"z":1,"blob":{"_placeholder":true,"num":0},"a":[{"_placeholder":true,"num":1}]},{"_placeholder":true,"num":2}]"#
+    );
+    let sizes: Vec<&[u8]> = encoded.attachments.iter().map(|a| &a[..]).collect();
+    assert_eq!(sizes, [&b"\x00\x01"[..], b"\x02", b"\x03"]);
+}
+
+#[test]
+fn binary_read_as_a_json_value_is_refused_not_passed_as_an_object() {
+    let packet = nested_binary_event();
+    let unread = |r: Result<(), ArgsError>| match r {
+        Err(ArgsError::UnreadBinary { count }) => count,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        unread(packet.args::<(serde_json::Value,)>().map(drop)),
+        2,
+        "the two placeholders of the first argument"
+    );
+    assert_eq!(
+        unread(
+            packet
+                .args::<(serde_json::Value, socketio_parser::Value)>()
+                .map(drop)
+        ),
+        2
+    );
+    assert_eq!(
+        unread(
+            packet
+                .args::<(std::collections::HashMap<String, serde_json::Value>,)>()
+                .map(drop)
+        ),
+        2,
+        "`blob`, and the one inside `a`"
+    );
+    assert!(packet.args::<Vec<serde_json::Value>>().is_err());
+    assert!(packet.payload_as::<serde_json::Value>().is_err());
+}
+
+#[test]
+fn binary_that_a_handler_skips_or_reads_as_bytes_is_fine() {
+    let packet = nested_binary_event();
+    // Arguments beyond what the type reads, and unknown struct fields, are skipped.
+    #[derive(Deserialize)]
+    struct OnlyZ {
+        z: u8,
+    }
+    let (only,): (OnlyZ,) = packet.args().unwrap();
+    assert_eq!(only.z, 1);
+    #[derive(Deserialize)]
+    struct Typed {
+        blob: Binary,
+        a: Vec<Binary>,
+    }
+    let (typed, last): (Typed, Option<Binary>) = packet.args().unwrap();
+    assert_eq!(
+        (typed.blob.len(), typed.a.len(), last.unwrap().len()),
+        (2, 1, 1)
+    );
+    // Through serde's buffering (untagged enums) too.
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Bytes(Binary),
+        #[allow(dead_code)] // only the other variant is expected
+        Text(String),
+    }
+    let (_, second): (serde::de::IgnoredAny, Either) = packet.args().unwrap();
+    assert!(matches!(second, Either::Bytes(b) if b[..] == b"\x03"[..]));
+}

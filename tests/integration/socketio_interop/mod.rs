@@ -20,12 +20,13 @@ use super::WAIT;
 use server::{build, serve, wait_until, Observed};
 
 /// The scenarios run on every transport.
-const CORE: [&str; 9] = [
+const CORE: [&str; 10] = [
     "namespaces",
     "handshake",
     "middleware",
     "events",
     "binary",
+    "payloads",
     "acks",
     "rooms",
     "ordering",

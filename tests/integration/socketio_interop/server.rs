@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use server_adapter::socketio::{
     AckError, AckSender, Args, Bin, Binary, ConnectError, Data, DisconnectReason, EventName,
-    NamespaceRef, RawArgs, SocketIo, SocketIoBuilder, SocketRef, TryData,
+    NamespaceRef, RawArgs, SocketIo, SocketIoBuilder, SocketRef, Spread, TryData,
 };
 use server_adapter::{Server, ShutdownHandle};
 use sha1::{Digest, Sha1};
@@ -356,8 +356,38 @@ fn register(socket: &SocketRef, shared: &Arc<Shared>) {
     register_control(socket, shared);
 }
 
+/// Dynamic values parsed and written again: key order and binary as sent.
+fn register_payloads(socket: &SocketRef) {
+    // Every argument as a `Value`, sent back three ways: the ack, an event to the sender,
+    // and a broadcast to a room it is in.
+    socket.on(
+        "value-echo",
+        |socket: SocketRef,
+         Args(args): Args<Vec<server_adapter::socketio::Value>>,
+         ack: AckSender| async move {
+            let _ = ack.send(&Spread(&args));
+            let _ = socket.emit("value-echo", &Spread(&args));
+            socket.join("payloads");
+            let _ = socket
+                .nsp()
+                .to("payloads")
+                .emit("value-cast", &Spread(&args));
+            socket.leave("payloads");
+        },
+    );
+    // The first argument as a `serde_json::Value`: fine for JSON, refused for binary (the
+    // handler is skipped, so the client's ack never comes).
+    socket.on(
+        "json-echo",
+        |Data(value): Data<serde_json::Value>, ack: AckSender| async move {
+            let _ = ack.send(&value);
+        },
+    );
+}
+
 /// Echo, typed arguments, binary.
 fn register_events(socket: &SocketRef) {
+    register_payloads(socket);
     // Answers with the same arguments: as an ack if one is asked for, else as an event.
     socket.on(
         "echo",
