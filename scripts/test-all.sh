@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace. This is the README's test command and what CI runs.
-# It installs what the tests need (the npm packages from committed lockfiles) by itself.
+# It installs what the tests need (the npm packages from committed lockfiles, the Python
+# client from a pinned requirements file into a venv under target/) by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,14 @@ step "npm packages for the interop tests (from tests/node/package-lock.json)"
 npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
 # The chat demo's browser client, as ./scripts/chat.sh installs it.
 npm ci --prefix examples/chat --no-audit --no-fund --loglevel=error
+
+step "python-socketio for the Python interop test (tests/python/requirements.txt, into target/pyenv)"
+venv="${PYTHON_VENV:-target/pyenv}"
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+"$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+export PYTHON_VENV="$(cd "$venv" && pwd)"
 
 step "Chromium for the browser test (Debian's chromium package)"
 chromium="${CHROMIUM:-/usr/bin/chromium}"

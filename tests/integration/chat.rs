@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use super::node::run_script;
+use super::node::{run_python, run_script};
 use super::Client;
 
 #[path = "../../examples/chat.rs"]
@@ -93,6 +93,34 @@ async fn chat_protocol_over_websocket() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chat_protocol_over_polling_upgraded_to_websocket() {
     chat_protocol_over("upgrade").await;
+}
+
+/// python-socketio sends binary nested in objects through `ping-ack` and gets the same bytes
+/// back at the same places, keys in their order.
+async fn python_ping_ack_over(transport: &str) {
+    let addr = start_chat().await;
+    let args = [format!("http://{addr}"), transport.to_owned()];
+    let out = run_python("chat_ping_ack.py", &args, Duration::from_secs(60)).await;
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with(&format!("ok ping-ack {transport} "))),
+        "{out}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_client_gets_nested_binary_back_over_polling() {
+    python_ping_ack_over("polling").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_client_gets_nested_binary_back_over_websocket() {
+    python_ping_ack_over("websocket").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_client_gets_nested_binary_back_with_the_upgrade() {
+    python_ping_ack_over("upgrade").await;
 }
 
 /// The README shows the chat server's code: it must be the example's code, as it is.

@@ -1,4 +1,5 @@
-//! Running the official npm clients from Node scripts under `tests/node/`.
+//! Running the client programs: the official npm clients from Node scripts under
+//! `tests/node/`, and python-socketio from scripts under `tests/python/`.
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -18,15 +19,53 @@ pub(crate) async fn run_script(script: &str, args: &[String], limit: Duration) -
         dir.join("node_modules/engine.io-client").is_dir(),
         "the npm packages are not installed: run `npm ci --prefix tests/node` (the test command does)"
     );
-    let mut child = tokio::process::Command::new("node")
+    let node = tokio::process::Command::new("node");
+    run_client(node, "`node` (Node.js 20) must be on the PATH", &dir, script, args, limit).await
+}
+
+/// The repository's `tests/python` directory.
+fn python_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/python")
+}
+
+/// Runs `<venv>/bin/python <script> <args...>` from `tests/python`, as [`run_script`] runs
+/// Node. The virtual environment is `target/pyenv`, which the test command makes from
+/// `tests/python/requirements.txt` (or `$PYTHON_VENV`).
+pub(crate) async fn run_python(script: &str, args: &[String], limit: Duration) -> String {
+    let venv = std::env::var_os("PYTHON_VENV").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/pyenv"),
+        PathBuf::from,
+    );
+    let python = venv.join("bin/python");
+    assert!(
+        python.is_file(),
+        "no Python virtual environment at {}: make it with `python3 -m venv target/pyenv && \
+         target/pyenv/bin/pip install -r tests/python/requirements.txt` (the test command does)",
+        venv.display()
+    );
+    let command = tokio::process::Command::new(python);
+    run_client(command, "the venv's python runs", &python_dir(), script, args, limit).await
+}
+
+/// Runs a client program on `script` in `dir`, bounded by `limit`; its standard output, or a
+/// panic saying how it failed.
+async fn run_client(
+    mut command: tokio::process::Command,
+    missing: &str,
+    dir: &std::path::Path,
+    script: &str,
+    args: &[String],
+    limit: Duration,
+) -> String {
+    let mut child = command
         .arg(script)
         .args(args)
-        .current_dir(&dir)
+        .current_dir(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .expect("`node` (Node.js 20) must be on the PATH");
+        .expect(missing);
     let stdout = child.stdout.take().expect("piped");
     let stderr = child.stderr.take().expect("piped");
     let read = async {
@@ -34,15 +73,15 @@ pub(crate) async fn run_script(script: &str, args: &[String], limit: Duration) -
         let (mut out, mut err) = (String::new(), String::new());
         let (mut so, mut se) = (stdout, stderr);
         let _ = tokio::join!(so.read_to_string(&mut out), se.read_to_string(&mut err));
-        let status = child.wait().await.expect("node runs");
+        let status = child.wait().await.expect("the client program runs");
         (status, out, err)
     };
     let (status, out, err) = tokio::time::timeout(limit, read)
         .await
-        .unwrap_or_else(|_| panic!("node {script} {args:?} ran longer than {limit:?}"));
+        .unwrap_or_else(|_| panic!("{script} {args:?} ran longer than {limit:?}"));
     assert!(
         status.success(),
-        "node {script} {args:?} failed ({status}):\n--- stdout\n{out}\n--- stderr\n{err}"
+        "{script} {args:?} failed ({status}):\n--- stdout\n{out}\n--- stderr\n{err}"
     );
     out
 }

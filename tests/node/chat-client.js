@@ -8,7 +8,8 @@
 //   join   `join` (room) answers `joined` with the room's name;
 //   rooms  `message` {room, text} reaches everyone in the room, the sender
 //          included, as {from: <sender's id>, text}, and no one else;
-//   ack    `ping-ack` (msg, ack) is acknowledged with {ok: true, received: msg}.
+//   ack    `ping-ack` (msg, ack) is acknowledged with {ok: true, received: msg},
+//          msg exactly as sent (key order, binary anywhere inside).
 // Each scenario prints `ok <name> <details>`; the first failure prints
 // `FAIL <name>: <why>` and exits 1. Every wait is bounded.
 
@@ -114,11 +115,21 @@ const SCENARIOS = {
   async ack() {
     const a = await client("a");
     try {
-      for (const msg of ["hello", { nested: [1, 2, { x: null }] }, 42]) {
+      const messages = [
+        "hello",
+        { nested: [1, 2, { x: null }] },
+        42,
+        // Keys in no sorted order, and binary anywhere: back exactly as sent.
+        { n: 1, list: [1, "two", null], b: { z: 0, a: Buffer.from([1, 2]) } },
+        [Buffer.from("x"), { deep: [Buffer.alloc(3, 7)] }],
+      ];
+      for (const msg of messages) {
         const answer = await a.timeout(STEP_MS).emitWithAck("ping-ack", msg);
         assert.deepStrictEqual(answer, { ok: true, received: msg });
+        // Deep equality ignores key order; the JSON text does not.
+        assert.strictEqual(JSON.stringify(answer), JSON.stringify({ ok: true, received: msg }));
       }
-      return "acknowledged with {ok: true, received}";
+      return "acknowledged with {ok: true, received}, key order and binary kept";
     } finally {
       a.close();
     }
