@@ -20,7 +20,15 @@ pub(crate) async fn run_script(script: &str, args: &[String], limit: Duration) -
         "the npm packages are not installed: run `npm ci --prefix tests/node` (the test command does)"
     );
     let node = tokio::process::Command::new("node");
-    run_client(node, "`node` (Node.js 20) must be on the PATH", &dir, script, args, limit).await
+    run_client(
+        node,
+        "`node` (Node.js 20) must be on the PATH",
+        &dir,
+        script,
+        args,
+        limit,
+    )
+    .await
 }
 
 /// The repository's `tests/python` directory.
@@ -44,7 +52,15 @@ pub(crate) async fn run_python(script: &str, args: &[String], limit: Duration) -
         venv.display()
     );
     let command = tokio::process::Command::new(python);
-    run_client(command, "the venv's python runs", &python_dir(), script, args, limit).await
+    run_client(
+        command,
+        "the venv's python runs",
+        &python_dir(),
+        script,
+        args,
+        limit,
+    )
+    .await
 }
 
 /// Runs a client program on `script` in `dir`, bounded by `limit`; its standard output, or a

@@ -419,6 +419,11 @@ SCENARIOS.payloads = async (t) => {
   assert(text(event) === want, `event: got ${text(event)}, sent ${want}`);
   const cast = await next(s, "value-cast");
   assert(text(cast) === want, `broadcast: got ${text(cast)}, sent ${want}`);
+  // The server asks the client; what the client answers comes back as the server got it.
+  s.on("value-question", (data, ack) => ack({ q: data, bytes: Buffer.from([9, 8]), a: 1 }));
+  const asked = await call(s, "value-ask", bin);
+  const expected = { q: bin, bytes: Buffer.from([9, 8]), a: 1 };
+  assert(text(asked) === text(expected), `ack received: got ${text(asked)}, sent ${text(expected)}`);
   // A serde_json::Value keeps the order too.
   const back = await call(s, "json-echo", plain);
   assert(text(back) === text(plain), `json-echo: got ${text(back)}, sent ${text(plain)}`);

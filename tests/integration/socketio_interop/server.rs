@@ -375,6 +375,21 @@ fn register_payloads(socket: &SocketRef) {
             socket.leave("payloads");
         },
     );
+    // Asks the client with an ack, and answers the call with what the client answered, as a
+    // `Value`: an ack received keeps key order and binary too.
+    socket.on(
+        "value-ask",
+        |socket: SocketRef, Data(data): Data<server_adapter::socketio::Value>, ack: AckSender| async move {
+            let answer = socket
+                .timeout(WAIT)
+                .emit_with_ack::<_, server_adapter::socketio::Value>("value-question", &data)
+                .await;
+            let _ = match answer {
+                Ok(value) => ack.send(&value),
+                Err(e) => ack.send(&e.to_string()),
+            };
+        },
+    );
     // The first argument as a `serde_json::Value`: fine for JSON, refused for binary (the
     // handler is skipped, so the client's ack never comes).
     socket.on(
