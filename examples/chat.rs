@@ -16,6 +16,7 @@
 //! ```sh
 //! ./scripts/chat.sh                       # installs the browser client, then runs this
 //! PORT=8080 cargo run --example chat      # once it is installed; PORT=0 picks a free port
+//! PARSER=msgpack cargo run --example chat # the official socket.io-msgpack-parser
 //! ```
 
 use std::path::Path;
@@ -24,13 +25,17 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::json;
 use server_adapter::http::{Request, Response};
-use server_adapter::socketio::{AckSender, Data, DisconnectReason, SocketIo, SocketRef, Value};
+use server_adapter::socketio::{
+    AckSender, Data, DisconnectReason, Parser, SocketIo, SocketRef, Value,
+};
 use server_adapter::Server;
 
-/// The chat's Socket.IO handlers and its page, on one HTTP server.
-pub fn chat() -> Server {
+/// The chat's Socket.IO handlers and its page, on one HTTP server, speaking
+/// `parser` (the page loads the official client bundle built with it).
+pub fn chat(parser: Parser) -> Server {
     let io = SocketIo::builder()
         .cors(engineio::Cors::any_origin())
+        .parser(parser)
         .build();
     io.of("/").on_connection(|socket: SocketRef| async move {
         println!("{} connected", socket.id());
@@ -40,7 +45,7 @@ pub fn chat() -> Server {
         socket.on_disconnect(disconnected);
     });
 
-    let client = browser_client();
+    let client = browser_client(parser);
     Server::new().mount(io).fallback(move |req: Request| {
         std::future::ready(match req.head.path() {
             "/" => file("text/html", PAGE),
@@ -83,9 +88,14 @@ async fn main() -> std::io::Result<()> {
             .map_err(|_| std::io::Error::other(format!("PORT={p} is not a port number")))?,
         Err(_) => 3000,
     };
+    // PARSER=msgpack: the official socket.io-msgpack-parser.
+    let parser = match std::env::var("PARSER").as_deref() {
+        Ok("msgpack") => Parser::MsgPack,
+        _ => Parser::Default,
+    };
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("chat listening on http://{}", listener.local_addr()?);
-    chat().serve(listener).await
+    chat(parser).serve(listener).await
 }
 
 /// The page: ours, built into the binary.
@@ -93,22 +103,28 @@ const PAGE: &str = include_str!("chat/index.html");
 
 /// Where the official browser client is looked for, from the repository's
 /// root: where `./scripts/chat.sh` installs it, then where the tests do.
-const BROWSER_CLIENT: [&str; 2] = [
-    "examples/chat/node_modules/socket.io-client/dist/socket.io.min.js",
-    "tests/node/node_modules/socket.io-client/dist/socket.io.min.js",
+const BROWSER_CLIENT_DIRS: [&str; 2] = [
+    "examples/chat/node_modules/socket.io-client/dist",
+    "tests/node/node_modules/socket.io-client/dist",
 ];
 
-/// Reads the official browser client once; empty (and said so) if it is not
-/// installed, in which case the page tells how to install it.
-fn browser_client() -> Bytes {
+/// Reads the official browser client once (the bundle built with the
+/// server's parser); empty (and said so) if it is not installed, in which
+/// case the page tells how to install it.
+fn browser_client(parser: Parser) -> Bytes {
+    let bundle = if parser == Parser::Default {
+        "socket.io.min.js"
+    } else {
+        "socket.io.msgpack.min.js"
+    };
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    for path in BROWSER_CLIENT {
-        if let Ok(js) = std::fs::read(root.join(path)) {
+    for dir in BROWSER_CLIENT_DIRS {
+        if let Ok(js) = std::fs::read(root.join(dir).join(bundle)) {
             return Bytes::from(js);
         }
     }
     eprintln!(
-        "chat: the browser client socket.io.min.js is not installed; \
+        "chat: the browser client {bundle} is not installed; \
          run `npm ci --prefix examples/chat` (./scripts/chat.sh does)"
     );
     Bytes::new()

@@ -6,6 +6,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use server_adapter::socketio::Parser;
+
 use super::node::{run_python, run_script};
 use super::Client;
 
@@ -15,9 +17,14 @@ mod example;
 
 /// Starts the chat server on an ephemeral port of 127.0.0.1.
 pub(crate) async fn start_chat() -> SocketAddr {
+    start_chat_with(Parser::Default).await
+}
+
+/// Starts the chat server speaking `parser`.
+async fn start_chat_with(parser: Parser) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(example::chat().serve(listener));
+    tokio::spawn(example::chat(parser).serve(listener));
     addr
 }
 
@@ -66,9 +73,17 @@ async fn the_page_and_the_official_browser_client_are_served() {
 }
 
 async fn chat_protocol_over(transport: &str) {
-    let addr = start_chat().await;
+    chat_protocol_with(Parser::Default, transport).await;
+}
+
+async fn chat_protocol_with(parser: Parser, transport: &str) {
+    let addr = start_chat_with(parser).await;
     let scenarios = ["join", "rooms", "ack"];
-    let mut args = vec![format!("http://{addr}"), transport.to_owned()];
+    let mut args = Vec::new();
+    if parser != Parser::Default {
+        args.push("--parser=msgpack".to_owned());
+    }
+    args.extend([format!("http://{addr}"), transport.to_owned()]);
     args.extend(scenarios.iter().map(|s| s.to_string()));
     let out = run_script("chat-client.js", &args, Duration::from_secs(60)).await;
     for name in scenarios {
@@ -93,6 +108,31 @@ async fn chat_protocol_over_websocket() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chat_protocol_over_polling_upgraded_to_websocket() {
     chat_protocol_over("upgrade").await;
+}
+
+/// The same with the official `socket.io-msgpack-parser` on both sides.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_protocol_with_the_msgpack_parser() {
+    for transport in ["polling", "websocket", "upgrade"] {
+        chat_protocol_with(Parser::MsgPack, transport).await;
+    }
+}
+
+/// With `PARSER=msgpack` the page gets the client bundle built with that parser.
+#[tokio::test]
+async fn the_msgpack_chat_serves_the_msgpack_browser_client() {
+    let addr = start_chat_with(Parser::MsgPack).await;
+    let client = get(addr, "/socket.io.min.js").await;
+    assert_eq!(client.status, 200);
+    let js = String::from_utf8(client.body).unwrap();
+    assert!(
+        js.contains("msgpack") || js.contains("notepack"),
+        "{}",
+        &js[..js.len().min(200)]
+    );
+    let default =
+        String::from_utf8(get(start_chat().await, "/socket.io.min.js").await.body).unwrap();
+    assert_ne!(js.len(), default.len(), "the same bundle for both parsers");
 }
 
 /// python-socketio sends binary nested in objects through `ping-ack` and gets the same bytes
@@ -133,7 +173,7 @@ fn the_readme_shows_the_example_as_it_is() {
         .split("```rust\n")
         .skip(1)
         .filter_map(|block| block.split("\n```").next())
-        .find(|code| code.contains("pub fn chat() -> Server"))
+        .find(|code| code.contains("pub fn chat(parser: Parser) -> Server"))
         .expect("a rust block in README.md with the chat server");
     assert!(
         example.contains(shown),

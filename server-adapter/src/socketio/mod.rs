@@ -59,7 +59,7 @@ pub use handshake::Handshake;
 pub use namespace::NamespaceRef;
 pub use rooms::Room;
 pub use socket::SocketRef;
-pub use socketio_core::{DisconnectReason, SocketId};
+pub use socketio_core::{DisconnectReason, Parser, SocketId};
 pub use socketio_parser::{Binary, Map, RawArgs, Spread, Value};
 
 use crate::engine::EngineCore;
@@ -237,6 +237,17 @@ impl SocketIoBuilder {
     #[must_use]
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.core.connect_timeout = timeout;
+        self
+    }
+
+    /// How packets are written on the wire: [`Parser::Default`] (the official
+    /// `socket.io-parser`), or `Parser::MsgPack` for clients built with
+    /// `socket.io-msgpack-parser` (cargo feature `msgpack`, on by default). Every
+    /// client of this server must use the same parser. Handlers do not change:
+    /// arguments, [`Binary`] and [`Value`] read and write the same with either.
+    #[must_use]
+    pub fn parser(mut self, parser: Parser) -> Self {
+        self.core.parser = parser;
         self
     }
 

@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use server_adapter::socketio::{DisconnectReason, SocketIo, SocketIoBuilder};
+use server_adapter::socketio::{DisconnectReason, Parser, SocketIo, SocketIoBuilder};
 use tokio::sync::mpsc;
 
 use super::node::run_script;
@@ -42,7 +42,16 @@ fn loopback() -> SocketAddr {
 
 /// Runs the scenarios against `addr` and checks each printed `ok`.
 async fn run(addr: SocketAddr, scenarios: &[String]) -> String {
-    let mut args = vec![format!("http://{addr}")];
+    run_with(Parser::Default, addr, scenarios).await
+}
+
+/// [`run`], the clients built with `parser`.
+async fn run_with(parser: Parser, addr: SocketAddr, scenarios: &[String]) -> String {
+    let mut args = Vec::new();
+    if parser != Parser::Default {
+        args.push("--parser=msgpack".to_owned());
+    }
+    args.push(format!("http://{addr}"));
     args.extend(scenarios.iter().cloned());
     let out = run_script("socketio-client.js", &args, SCRIPT_LIMIT).await;
     // Shown with the test's output when it fails (or with `--nocapture`).
@@ -83,17 +92,23 @@ async fn reasons(
 
 /// The core scenarios on one transport, then what the server saw.
 async fn core_on(transport: &str) {
+    core_with(Parser::Default, transport).await;
+}
+
+/// [`core_on`], server and clients using `parser`.
+async fn core_with(parser: Parser, transport: &str) {
     let observed = Arc::new(Observed::default());
     let builder = SocketIo::builder()
         .ping_interval(Duration::from_millis(500))
         // Long enough that a pong late on a loaded machine is not a ping timeout (the
         // disconnect-reason scenarios expect theirs exactly); the ping-timeout scenario
         // waits for it.
-        .ping_timeout(Duration::from_secs(3));
+        .ping_timeout(Duration::from_secs(3))
+        .parser(parser);
     let io = build(builder, observed.clone(), None);
     let running = serve(io.clone(), loopback()).await;
     let scenarios: Vec<String> = CORE.iter().map(|s| format!("{s}@{transport}")).collect();
-    run(running.addr, &scenarios).await;
+    run_with(parser, running.addr, &scenarios).await;
 
     // The handshake as handlers saw it, in both namespaces.
     let first = if transport == "websocket" {
@@ -207,6 +222,22 @@ async fn every_feature_over_polling() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_feature_with_the_upgrade() {
     core_on("upgrade").await;
+}
+
+/// Every feature again with the official `socket.io-msgpack-parser` on both sides.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_feature_with_the_msgpack_parser_over_websocket() {
+    core_with(Parser::MsgPack, "websocket").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_feature_with_the_msgpack_parser_over_polling() {
+    core_with(Parser::MsgPack, "polling").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_feature_with_the_msgpack_parser_and_the_upgrade() {
+    core_with(Parser::MsgPack, "upgrade").await;
 }
 
 /// A connection that joins no namespace in time is closed; one that does stays.
