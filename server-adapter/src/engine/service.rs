@@ -5,13 +5,13 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use engineio::{Method, RequestHead, RequestId, Routed, Transmit};
+use engineio::{Method, RequestHead, RequestId, Transmit};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::oneshot;
 
 use super::app::{AppFactory, HandshakeHeaders, HandshakeRequest};
 use super::inbox::Inbox;
-use super::router::RouterHandle;
+use super::router::{Dispatch, RouterHandle};
 use super::task::{now, Answer, RoutedRequest, SessionInput, SessionTask};
 use crate::http::{self, Reply};
 use crate::ws::{self, WebSocket};
@@ -101,11 +101,8 @@ where
         let engine_head = engine_head(&head, accept.is_some());
         let id = RequestId(self.next_request.fetch_add(1, Ordering::Relaxed));
         match self.router.route(now(), id, &engine_head) {
-            Routed::Respond(Transmit::Respond { response, .. }) => {
-                Reply::Response(to_http(response))
-            }
-            Routed::Respond(_) => Reply::Response(http::Response::new(500)),
-            Routed::Opened(session) => {
+            Dispatch::Respond(transmit) => answer_now(transmit),
+            Dispatch::Opened(session) => {
                 let handshake = HandshakeRequest {
                     sid: session.sid(),
                     transport: session.transport(),
@@ -117,10 +114,7 @@ where
                 // every request (boxed by the mount) several times larger.
                 Box::pin(self.open(session, id, handshake, accept)).await
             }
-            Routed::Session(routed) => {
-                let Some(inbox) = self.router.session(routed.sid()) else {
-                    return answer_now(routed.unknown_session());
-                };
+            Dispatch::Session(routed, inbox) => {
                 let (reply, answer) = oneshot::channel();
                 let body = (engine_head.method == Method::Post).then_some(body);
                 let input = SessionInput::Request(Box::new(RoutedRequest {
@@ -128,8 +122,14 @@ where
                     body,
                     reply,
                 }));
-                if inbox.send(input).await.is_err() {
-                    return Reply::Response(gone());
+                if let Err(input) = inbox.send(input).await {
+                    // The session ended between the routing and now.
+                    return match input {
+                        SessionInput::Request(routed) => {
+                            answer_now(self.router.unknown_session(now(), routed.request))
+                        }
+                        _ => Reply::Response(gone()),
+                    };
                 }
                 match (answer.await, accept) {
                     (Ok(Answer::Http(response)), _) => Reply::Response(to_http(response)),
@@ -149,7 +149,7 @@ where
                     _ => Reply::Response(gone()),
                 }
             }
-            _ => Reply::Response(http::Response::new(500)),
+            Dispatch::Unroutable => Reply::Response(http::Response::new(500)),
         }
     }
 
