@@ -2,7 +2,6 @@
 //! inputs, starts session tasks, and carries answers back.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use engineio::{Method, RequestHead, RequestId, Transmit};
@@ -37,7 +36,6 @@ pub(crate) fn random_id_bytes() -> [u8; 15] {
 pub(crate) struct EngineCore<F, Io> {
     pub(crate) router: RouterHandle<Io>,
     factory: F,
-    next_request: AtomicU64,
     ws_config: ws::Config,
     path: String,
     max_payload: usize,
@@ -63,7 +61,6 @@ where
         EngineCore {
             router: RouterHandle::new(server),
             factory,
-            next_request: AtomicU64::new(1),
             ws_config: ws::Config {
                 max_message_size: max_payload,
                 ..ws::Config::default()
@@ -89,7 +86,11 @@ where
         request: http::Request,
         address: Option<SocketAddr>,
     ) -> Reply<Io> {
-        let http::Request { head, body } = request;
+        let http::Request {
+            head,
+            body,
+            arrival,
+        } = request;
         let accept = if ws::is_upgrade_request(&head) {
             match ws::accept(&head) {
                 Ok(accept) => Some(accept),
@@ -99,7 +100,8 @@ where
             None
         };
         let engine_head = engine_head(&head, accept.is_some());
-        let id = RequestId(self.next_request.fetch_add(1, Ordering::Relaxed));
+        // Ids in arrival order: the engine decides between racing requests by them.
+        let id = RequestId(arrival.get());
         match self.router.route(now(), id, &engine_head) {
             Dispatch::Respond(transmit) => answer_now(transmit),
             Dispatch::Opened(session) => {
