@@ -177,6 +177,12 @@ where
     /// own task (the server's shutdown closes it). A protocol a fallback
     /// service upgrades to runs here, to its end.
     pub async fn serve_connection(&self, io: Io, address: Option<SocketAddr>) {
+        self.serve_watched(http::Watched::new(io), address).await;
+    }
+
+    /// [`serve_connection`](Self::serve_connection) for a connection watched since it was
+    /// accepted.
+    async fn serve_watched(&self, io: http::Watched<Io>, address: Option<SocketAddr>) {
         // The HTTP part in a box of its own, so that an upgraded connection's task holds
         // only the upgraded future (a WebSocket session lives long and idle).
         let http = Box::pin(async move {
@@ -185,7 +191,7 @@ where
                 fallback: &self.fallback,
                 address,
             };
-            http::serve_until_upgrade(io, &self.http, &conn).await
+            http::serve_until_upgrade_watched(io, &self.http, &conn).await
         });
         match http.await {
             Ok(Some(upgraded)) => upgraded.await,
@@ -207,8 +213,16 @@ impl Server<TcpStream> {
                 accepted = listener.accept() => match accepted {
                     Ok((stream, address)) => {
                         let _ = stream.set_nodelay(true);
+                        // Here, in accept order: the tasks may run in another.
+                        let stream = match http::Watched::accepted(stream) {
+                            Ok(stream) => stream,
+                            Err(error) => {
+                                tracing::warn!(%error, "could not register an accepted connection");
+                                continue;
+                            }
+                        };
                         let this = this.clone();
-                        tokio::spawn(async move { this.serve_connection(stream, Some(address)).await });
+                        tokio::spawn(async move { this.serve_watched(stream, Some(address)).await });
                     }
                     Err(e) => {
                         // Out of descriptors or memory: wait a moment rather than spin.

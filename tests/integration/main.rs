@@ -7,6 +7,7 @@
 
 mod chat;
 mod chat_browser;
+mod engine_polling;
 mod engine_websocket;
 mod engineio_interop;
 mod http;

@@ -439,6 +439,8 @@ pub struct Request {
     pub head: RequestHead,
     /// The body, de-chunked; empty when the request has none.
     pub body: Bytes,
+    /// When it arrived, in the order of every request the process serves.
+    pub arrival: super::Arrival,
 }
 
 #[cfg(test)]
