@@ -116,10 +116,11 @@
 //! Where the Node server's object differs, the bytes do too: its CONNECT answer is
 //! `{sid, pid}` with `pid` undefined (written as fixext 1) unless connection state recovery
 //! is on, a middleware refusal is `{message, data}` with `data` undefined unless set, and a
-//! broadcast with an ack has `nsp` before `id`. Integers beyond 2^53, which JavaScript cannot
-//! hold, are written exactly (a JavaScript peer reads the nearest double, as from JSON text);
-//! a JSON number of 2^64 or more that is integral wraps modulo 2^64, as notepack's 32-bit
-//! halves make it. A lone UTF-16 surrogate escaped in the JSON becomes U+FFFD, as Node's
+//! broadcast with an ack has `nsp` before `id`. JSON numbers are read as JavaScript reads
+//! them, so an integer beyond 2^53 becomes the nearest double, as it would in a JavaScript
+//! peer (a Rust `u64` above 2^53 does not travel exactly; it does not through the text
+//! parser to a JavaScript peer either). An integral number outside the 64-bit integers (`1e20`) is written as float 64, where
+//! notepack wraps it modulo 2^64 (its 32-bit halves overflow) and so corrupts it. A lone UTF-16 surrogate escaped in the JSON becomes U+FFFD, as Node's
 //! `Buffer` writes it (notepack writes other bytes for strings of at most 32 UTF-16 units).
 //!
 //! The text given to [`encode_text_packet`] is checked to be well-formed (header, JSON,

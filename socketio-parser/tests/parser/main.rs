@@ -2,6 +2,7 @@
 
 mod common;
 mod differential;
+mod msgpack_diff;
 mod roundtrip;
 mod serde_args;
 mod vectors;
