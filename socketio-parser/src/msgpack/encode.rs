@@ -8,7 +8,7 @@ use crate::error::{DecodeError, JsonError, PlaceholderError};
 use crate::header;
 use crate::namespace::Namespace;
 use crate::packet::{Packet, PacketKind};
-use crate::scan::{hex4, unescape_simple, MAX_DEPTH_LIMIT};
+use crate::scan::{hex4, skip_plain, unescape_simple, MAX_DEPTH_LIMIT};
 
 /// The payload of the Node server's refusal of an unknown namespace, which it writes with
 /// `nsp` before `data` (`client.js`), unlike every other packet.
@@ -201,6 +201,7 @@ pub(crate) fn write_number(out: &mut Vec<u8>, f: f64) {
     }
 }
 
+#[inline]
 fn write_len(
     out: &mut Vec<u8>,
     len: usize,
@@ -226,6 +227,7 @@ fn write_len(
     Ok(())
 }
 
+#[inline]
 fn write_str_header(out: &mut Vec<u8>, len: usize) -> Result<(), DecodeError> {
     write_len(out, len, [0xd9, 0xda, 0xdb], Some(0xa0))
 }
@@ -459,7 +461,9 @@ impl Transcoder<'_> {
     fn string(&mut self) -> Result<(), DecodeError> {
         let start = self.pos + 1;
         let mut i = start;
+        let mut ascii = true;
         loop {
+            i = skip_plain(self.json, i);
             match self.json.get(i) {
                 Some(b'"') => break,
                 Some(b'\\') => return self.escaped_string(start),
@@ -467,7 +471,10 @@ impl Transcoder<'_> {
                     self.pos = i;
                     return Err(self.json_error(JsonError::ControlCharacter));
                 }
-                Some(_) => i += 1,
+                Some(_) => {
+                    ascii = false;
+                    i += 1;
+                }
                 None => {
                     self.pos = i;
                     return Err(self.json_error(JsonError::UnexpectedEnd));
@@ -475,7 +482,7 @@ impl Transcoder<'_> {
             }
         }
         let raw = &self.json[start..i];
-        if std::str::from_utf8(raw).is_err() {
+        if !ascii && std::str::from_utf8(raw).is_err() {
             self.pos = start;
             return Err(self.json_error(JsonError::InvalidUtf8));
         }
