@@ -86,8 +86,8 @@ pub(crate) fn decode(frame: &Bytes, config: &DecoderConfig) -> Result<Packet, De
         frame,
         r: Reader::new(frame),
         // The JSON is usually a little longer than the MessagePack, unless binary data takes
-        // most of the frame.
-        out: Vec::with_capacity(frame.len() + frame.len() / 4 + 16),
+        // most of the frame: a large frame's JSON grows as it is written.
+        out: Vec::with_capacity((frame.len() + frame.len() / 4 + 16).min(4096)),
         attachments: Vec::new(),
         attachment_bytes: 0,
         max_attachments: config.max_attachments,
