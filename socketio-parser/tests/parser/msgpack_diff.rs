@@ -532,3 +532,64 @@ fn mutated_frames_differ_only_as_documented() {
         "{both_ok} accepted by both, {diverged} diverged"
     );
 }
+
+/// The packets the official Node server (socket.io 4.8 with socket.io-msgpack-parser, driven
+/// by the official client over loopback, `tests/node/msgpack-server.js`) encodes: our frame for
+/// each is the same bytes. Its CONNECT answers differ only by `pid: undefined`, which the Node
+/// server adds when connection state recovery is off (module docs).
+#[test]
+fn frames_match_the_node_server() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the crate lives in the workspace root")
+        .to_path_buf();
+    assert!(
+        root.join("tests/node/node_modules/socket.io").is_dir(),
+        "the official npm packages are missing: run `npm ci --prefix tests/node`"
+    );
+    let output = Command::new("node")
+        .arg(root.join("tests/node/msgpack-server.js"))
+        .output()
+        .expect("`node` must be on the PATH (Node.js 20 or later) for the differential tests");
+    assert!(
+        output.status.success(),
+        "msgpack-server.js failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let recorded: Tv =
+        serde_json::from_slice(&output.stdout).expect("msgpack-server.js prints JSON");
+    let Tv::Arr(recorded) = recorded else {
+        panic!("a list of packets")
+    };
+    let mut kinds = std::collections::BTreeSet::new();
+    for entry in &recorded {
+        let desc = entry.get("packet").expect("a packet");
+        let Some(Tv::Str(frame)) = entry.get("frame") else {
+            panic!("a frame")
+        };
+        let mut theirs = unhex(frame);
+        let ours = our_frame(desc);
+        if let Some(Tv::Num(n)) = desc.get("type") {
+            kinds.insert(n.to_string());
+            if n.as_u64() == Some(0) {
+                let pid = b"\xa3pid\xd4\x00\x00";
+                let at = theirs
+                    .windows(pid.len())
+                    .position(|w| w == pid)
+                    .expect("the Node server's CONNECT has pid: undefined");
+                theirs.drain(at..at + pid.len());
+                let data = theirs
+                    .windows(6)
+                    .position(|w| w == b"\xa4data\x82")
+                    .expect("a data map of two entries");
+                theirs[data + 5] = 0x81;
+            }
+        }
+        assert_eq!(hex(&ours), hex(&theirs), "{}", tv_to_json(desc));
+        assert_eq!(
+            our_decode(&unhex(frame)).expect("we decode the Node server's frame"),
+            expected(desc)
+        );
+    }
+    assert_eq!(kinds.len(), 5, "every packet type: {kinds:?}");
+}
