@@ -12,6 +12,8 @@
 //! - [`http`]: HTTP/1.1 on `httparse`: keep-alive, pipelining, `Content-Length`
 //!   and chunked bodies, limits and timeouts against slow or hostile peers, and
 //!   the hand-over of a connection on a protocol upgrade.
+//! - `tower` (feature `tower`, on by default): the same engines served from inside a hyper
+//!   application (axum's included), as a tower `Service` and `Layer`.
 //! - [`ws`]: WebSocket (RFC 6455): the opening handshake, frames, message
 //!   assembly with incremental UTF-8 validation, the close handshake, and
 //!   [`WebSocket`](ws::WebSocket), the object a session task drives.
@@ -89,6 +91,8 @@ pub mod http;
 mod io;
 mod server;
 pub mod socketio;
+#[cfg(feature = "tower")]
+pub mod tower;
 pub mod ws;
 
 pub use engine::{EngineHandler, EngineIo, HandshakeHeaders, HandshakeRequest, SessionHandle};

@@ -2,22 +2,46 @@
 //! run in-process: its page and client bundle over HTTP, and its protocol
 //! driven by the official `socket.io-client` over each transport (see
 //! `tests/node/chat-client.js`). The browser test is in `chat_browser.rs`.
+//!
+//! Each test runs against both chat servers: `examples/chat.rs` (this crate's HTTP server)
+//! and `examples/axum_chat.rs` (the same Socket.IO server as a layer of an axum `Router`,
+//! which also answers `GET /health`).
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::node::run_script;
-use super::Client;
+use super::{Client, Stack};
 
+// The two examples and the test each load the chat's shared module: one copy each.
 #[path = "../../examples/chat.rs"]
-#[allow(dead_code, unreachable_pub)]
+#[allow(dead_code, unreachable_pub, clippy::duplicate_mod)]
 mod example;
 
-/// Starts the chat server on an ephemeral port of 127.0.0.1.
-pub(crate) async fn start_chat() -> SocketAddr {
+#[path = "../../examples/axum_chat.rs"]
+#[allow(dead_code, unreachable_pub, clippy::duplicate_mod)]
+mod axum_example;
+
+#[path = "../../examples/chat/app.rs"]
+#[allow(dead_code, unreachable_pub, clippy::duplicate_mod)]
+mod app;
+
+/// Starts the chat server of `stack` on an ephemeral port of 127.0.0.1.
+pub(crate) async fn start_chat(stack: Stack) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(example::chat().serve(listener));
+    match stack {
+        Stack::Native => {
+            tokio::spawn(example::chat().serve(listener));
+        }
+        Stack::Axum => {
+            let io = app::socket_io();
+            let router = axum_example::chat(&io);
+            super::serve_axum(listener, router, move |grace| async move {
+                io.shutdown(grace).await
+            });
+        }
+    }
     addr
 }
 
@@ -31,7 +55,16 @@ async fn get(addr: SocketAddr, path: &str) -> super::Answer {
 
 #[tokio::test]
 async fn the_page_and_the_official_browser_client_are_served() {
-    let addr = start_chat().await;
+    page_and_client_on(Stack::Native).await;
+}
+
+#[tokio::test]
+async fn the_page_and_the_official_browser_client_are_served_through_axum() {
+    page_and_client_on(Stack::Axum).await;
+}
+
+async fn page_and_client_on(stack: Stack) {
+    let addr = start_chat(stack).await;
 
     let page = get(addr, "/").await;
     assert_eq!(page.status, 200);
@@ -65,12 +98,25 @@ async fn the_page_and_the_official_browser_client_are_served() {
     assert_eq!(get(addr, "/nothing-here").await.status, 404);
 }
 
-async fn chat_protocol_over(transport: &str) {
-    let addr = start_chat().await;
+async fn chat_protocol_over(stack: Stack, transport: &str) {
+    let addr = start_chat(stack).await;
     let scenarios = ["join", "rooms", "ack"];
     let mut args = vec![format!("http://{addr}"), transport.to_owned()];
     args.extend(scenarios.iter().map(|s| s.to_string()));
-    let out = run_script("chat-client.js", &args, Duration::from_secs(60)).await;
+    let script = run_script("chat-client.js", &args, Duration::from_secs(60));
+    let out = if stack == Stack::Axum {
+        // The application's own route answers while clients chat.
+        let health = async {
+            for _ in 0..20 {
+                let answer = get(addr, "/health").await;
+                assert_eq!((answer.status, &answer.body[..]), (200, &b"ok"[..]));
+                tokio::task::yield_now().await;
+            }
+        };
+        tokio::join!(script, health).0
+    } else {
+        script.await
+    };
     for name in scenarios {
         assert!(
             out.lines()
@@ -82,33 +128,75 @@ async fn chat_protocol_over(transport: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chat_protocol_over_polling() {
-    chat_protocol_over("polling").await;
+    chat_protocol_over(Stack::Native, "polling").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_protocol_over_polling_through_axum() {
+    chat_protocol_over(Stack::Axum, "polling").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chat_protocol_over_websocket() {
-    chat_protocol_over("websocket").await;
+    chat_protocol_over(Stack::Native, "websocket").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_protocol_over_websocket_through_axum() {
+    chat_protocol_over(Stack::Axum, "websocket").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chat_protocol_over_polling_upgraded_to_websocket() {
-    chat_protocol_over("upgrade").await;
+    chat_protocol_over(Stack::Native, "upgrade").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_protocol_over_polling_upgraded_to_websocket_through_axum() {
+    chat_protocol_over(Stack::Axum, "upgrade").await;
+}
+
+/// The rust blocks of README.md.
+fn readme_blocks() -> Vec<String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    readme
+        .split("```rust\n")
+        .skip(1)
+        .filter_map(|block| block.split("\n```").next())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Checks that the README block holding `marker` is code of `file`, as it is.
+fn shown_as_it_is(marker: &str, file: &str) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let example = std::fs::read_to_string(root.join(file)).unwrap();
+    let shown = readme_blocks()
+        .into_iter()
+        .find(|code| code.contains(marker))
+        .unwrap_or_else(|| panic!("a rust block in README.md with `{marker}`"));
+    assert!(
+        example.contains(&shown),
+        "README.md shows code that is not in {file}:\n{shown}"
+    );
 }
 
 /// The README shows the chat server's code: it must be the example's code, as it is.
 #[test]
 fn the_readme_shows_the_example_as_it_is() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    let example = std::fs::read_to_string(root.join("examples/chat.rs")).unwrap();
-    let shown = readme
-        .split("```rust\n")
-        .skip(1)
-        .filter_map(|block| block.split("\n```").next())
-        .find(|code| code.contains("pub fn chat() -> Server"))
-        .expect("a rust block in README.md with the chat server");
-    assert!(
-        example.contains(shown),
-        "README.md shows chat server code that is not in examples/chat.rs:\n{shown}"
+    shown_as_it_is("pub fn chat() -> Server", "examples/chat.rs");
+    shown_as_it_is(
+        "pub(crate) fn socket_io() -> SocketIo",
+        "examples/chat/app.rs",
+    );
+}
+
+/// The README's "Inside axum or hyper" shows the axum chat's code, as it is.
+#[test]
+fn the_readme_shows_the_axum_example_as_it_is() {
+    shown_as_it_is(
+        "pub fn chat(io: &SocketIo) -> Router",
+        "examples/axum_chat.rs",
     );
 }

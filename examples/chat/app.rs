@@ -1,0 +1,85 @@
+//! The chat's Socket.IO server and page, shared by the two chat servers: `examples/chat.rs`
+//! (this crate's own HTTP server) and `examples/axum_chat.rs` (inside an axum application).
+//! The handlers are the same code whichever server carries them.
+
+use std::path::Path;
+
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use server_adapter::socketio::{AckSender, Data, DisconnectReason, SocketIo, SocketRef};
+
+/// The chat's Socket.IO server: its namespace `/` and event handlers.
+pub(crate) fn socket_io() -> SocketIo {
+    let io = SocketIo::builder()
+        .cors(engineio::Cors::any_origin())
+        .build();
+    io.of("/").on_connection(|socket: SocketRef| async move {
+        println!("{} connected", socket.id());
+        socket.on("join", join);
+        socket.on("message", message);
+        socket.on("ping-ack", ping_ack);
+        socket.on_disconnect(disconnected);
+    });
+    io
+}
+
+async fn join(socket: SocketRef, Data(room): Data<String>) {
+    socket.join(room.clone());
+    let _ = socket.emit("joined", &room);
+}
+
+#[derive(Deserialize)]
+struct Message {
+    room: String,
+    text: String,
+}
+
+async fn message(socket: SocketRef, Data(msg): Data<Message>) {
+    let said = json!({ "from": socket.id().as_str(), "text": msg.text });
+    let _ = socket.nsp().to(msg.room).emit("message", &said);
+}
+
+async fn ping_ack(Data(msg): Data<Value>, ack: AckSender) {
+    let _ = ack.send(&json!({ "ok": true, "received": msg }));
+}
+
+async fn disconnected(socket: SocketRef, reason: DisconnectReason) {
+    println!("{} disconnected: {reason}", socket.id());
+}
+
+/// The page: ours, built into the binary.
+pub(crate) const PAGE: &str = include_str!("index.html");
+
+/// Where the official browser client is looked for, from the repository's
+/// root: where `./scripts/chat.sh` installs it, then where the tests do.
+const BROWSER_CLIENT: [&str; 2] = [
+    "examples/chat/node_modules/socket.io-client/dist/socket.io.min.js",
+    "tests/node/node_modules/socket.io-client/dist/socket.io.min.js",
+];
+
+/// Reads the official browser client once; empty (and said so) if it is not
+/// installed, in which case the page tells how to install it.
+pub(crate) fn browser_client() -> Bytes {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for path in BROWSER_CLIENT {
+        if let Ok(js) = std::fs::read(root.join(path)) {
+            return Bytes::from(js);
+        }
+    }
+    eprintln!(
+        "chat: the browser client socket.io.min.js is not installed; \
+         run `npm ci --prefix examples/chat` (./scripts/chat.sh does)"
+    );
+    Bytes::new()
+}
+
+/// The port from `PORT` (default 3000).
+pub(crate) fn port() -> std::io::Result<u16> {
+    match std::env::var("PORT") {
+        Ok(p) => p
+            .parse()
+            .map_err(|_| std::io::Error::other(format!("PORT={p} is not a port number"))),
+        Err(_) => Ok(3000),
+    }
+}
