@@ -13,6 +13,7 @@ mod http;
 mod node;
 mod socketio;
 mod socketio_interop;
+mod stacks;
 mod websocket;
 
 use std::net::SocketAddr;
