@@ -20,7 +20,7 @@
 //!
 //! This is a translation, not a second server: each request under the engine's path is turned
 //! into the values this crate's own HTTP layer makes of a request it reads (a
-//! [`RequestHead`](crate::http::RequestHead) and its body), given to the same engine, and its
+//! [`RequestHead`] and its body), given to the same engine, and its
 //! answer turned back into an `http::Response`. A WebSocket's `101` is answered through
 //! hyper, and the connection hyper hands over afterwards (`hyper::upgrade::on`) goes to the
 //! same [`WebSocket`](crate::ws::WebSocket) and session task as a connection accepted
