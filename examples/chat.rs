@@ -18,20 +18,38 @@
 //! ```sh
 //! ./scripts/chat.sh                       # installs the browser client, then runs this
 //! PORT=8080 cargo run --example chat      # once it is installed; PORT=0 picks a free port
+//! TLS_CERT=cert.pem TLS_KEY=key.pem cargo run --example chat   # over HTTPS and WSS
 //! ```
 
 use bytes::Bytes;
 use server_adapter::http::{Request, Response};
+use server_adapter::tls::TlsStream;
 use server_adapter::Server;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
 
 #[path = "chat/app.rs"]
 mod app;
 
 /// The chat's Socket.IO server and its page, on one HTTP server.
 pub fn chat() -> Server {
-    let io = app::socket_io();
+    with_page(Server::new().mount(app::socket_io()))
+}
+
+/// The same chat over TLS: the same handlers, on a server for TLS streams.
+pub fn chat_tls() -> Server<TlsStream<TcpStream>> {
+    let io = app::builder().build_for();
+    app::handlers(io.of("/"));
+    with_page(Server::new().mount(io))
+}
+
+/// The page and the browser client, for the requests the engine does not take.
+fn with_page<Io>(server: Server<Io>) -> Server<Io>
+where
+    Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let client = app::browser_client();
-    Server::new().mount(io).fallback(move |req: Request| {
+    server.fallback(move |req: Request| {
         std::future::ready(match req.head.path() {
             "/" => file("text/html", app::PAGE),
             "/socket.io.min.js" if !client.is_empty() => file("text/javascript", client.clone()),
@@ -43,8 +61,17 @@ pub fn chat() -> Server {
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", app::port()?)).await?;
-    println!("chat listening on http://{}", listener.local_addr()?);
-    chat().serve(listener).await
+    let address = listener.local_addr()?;
+    match app::tls_acceptor()? {
+        Some(acceptor) => {
+            println!("chat listening on https://{address}");
+            chat_tls().serve_tls(listener, acceptor).await
+        }
+        None => {
+            println!("chat listening on http://{address}");
+            chat().serve(listener).await
+        }
+    }
 }
 
 fn file(content_type: &str, body: impl Into<Bytes>) -> Response {

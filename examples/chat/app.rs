@@ -7,21 +7,31 @@ use std::path::Path;
 use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use server_adapter::socketio::{AckSender, Data, DisconnectReason, SocketIo, SocketRef};
+use server_adapter::socketio::{
+    AckSender, Data, DisconnectReason, NamespaceRef, SocketIo, SocketIoBuilder, SocketRef,
+};
 
-/// The chat's Socket.IO server: its namespace `/` and event handlers.
+/// The chat's Socket.IO server: its settings and the handlers of its namespace `/`.
 pub(crate) fn socket_io() -> SocketIo {
-    let io = SocketIo::builder()
-        .cors(engineio::Cors::any_origin())
-        .build();
-    io.of("/").on_connection(|socket: SocketRef| async move {
+    let io = builder().build();
+    handlers(io.of("/"));
+    io
+}
+
+/// The chat's settings: CORS allows any origin.
+pub(crate) fn builder() -> SocketIoBuilder {
+    SocketIo::builder().cors(engineio::Cors::any_origin())
+}
+
+/// The chat's handlers, on its namespace `/`.
+pub(crate) fn handlers(root: NamespaceRef) {
+    root.on_connection(|socket: SocketRef| async move {
         println!("{} connected", socket.id());
         socket.on("join", join);
         socket.on("message", message);
         socket.on("ping-ack", ping_ack);
         socket.on_disconnect(disconnected);
     });
-    io
 }
 
 async fn join(socket: SocketRef, Data(room): Data<String>) {
@@ -72,6 +82,21 @@ pub(crate) fn browser_client() -> Bytes {
          run `npm ci --prefix examples/chat` (./scripts/chat.sh does)"
     );
     Bytes::new()
+}
+
+/// A TLS acceptor for the PEM files named by `TLS_CERT` (the certificate chain) and
+/// `TLS_KEY` (its private key), when both are set: the chat is then served over HTTPS and
+/// WSS. `None` when neither is.
+pub(crate) fn tls_acceptor() -> std::io::Result<Option<server_adapter::tls::TlsAcceptor>> {
+    match (std::env::var_os("TLS_CERT"), std::env::var_os("TLS_KEY")) {
+        (Some(cert), Some(key)) => {
+            server_adapter::tls::acceptor_from_pem_files(cert, key).map(Some)
+        }
+        (None, None) => Ok(None),
+        _ => Err(std::io::Error::other(
+            "set both TLS_CERT and TLS_KEY, or neither",
+        )),
+    }
 }
 
 /// The port from `PORT` (default 3000).

@@ -14,6 +14,8 @@
 //!   the hand-over of a connection on a protocol upgrade.
 //! - `tower` (feature `tower`, on by default): the same engines served from inside a hyper
 //!   application (axum's included), as a tower `Service` and `Layer`.
+//! - `tls` (feature `tls`): HTTPS and WSS with rustls, natively (`Server::serve_tls`) and
+//!   for the TLS stream a hyper server was given.
 //! - [`ws`]: WebSocket (RFC 6455): the opening handshake, frames, message
 //!   assembly with incremental UTF-8 validation, the close handshake, and
 //!   [`WebSocket`](ws::WebSocket), the object a session task drives.
@@ -91,6 +93,8 @@ pub mod http;
 mod io;
 mod server;
 pub mod socketio;
+#[cfg(feature = "tls")]
+pub mod tls;
 #[cfg(feature = "tower")]
 pub mod tower;
 pub mod ws;

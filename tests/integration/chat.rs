@@ -196,7 +196,7 @@ fn the_readme_shows_the_example_as_it_is() {
 #[test]
 fn the_readme_shows_the_axum_example_as_it_is() {
     shown_as_it_is(
-        "pub fn chat(io: &SocketIo) -> Router",
+        "pub fn chat<Io: UpgradedStream>(io: &SocketIo<Io>) -> Router",
         "examples/axum_chat.rs",
     );
 }

@@ -14,6 +14,7 @@ mod node;
 mod socketio;
 mod socketio_interop;
 mod stacks;
+mod tls;
 mod websocket;
 
 use std::net::SocketAddr;

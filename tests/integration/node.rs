@@ -13,6 +13,16 @@ pub(crate) fn node_dir() -> PathBuf {
 /// returns its standard output. Panics (failing the test) if Node or the npm
 /// packages are missing, if the script fails, or if it runs too long.
 pub(crate) async fn run_script(script: &str, args: &[String], limit: Duration) -> String {
+    run_script_with_env(script, args, &[], limit).await
+}
+
+/// [`run_script`] with environment variables set for Node (`NODE_EXTRA_CA_CERTS`, say).
+pub(crate) async fn run_script_with_env(
+    script: &str,
+    args: &[String],
+    env: &[(&str, &std::path::Path)],
+    limit: Duration,
+) -> String {
     let dir = node_dir();
     assert!(
         dir.join("node_modules/engine.io-client").is_dir(),
@@ -21,6 +31,7 @@ pub(crate) async fn run_script(script: &str, args: &[String], limit: Duration) -
     let mut child = tokio::process::Command::new("node")
         .arg(script)
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(&dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

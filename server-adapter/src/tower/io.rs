@@ -52,3 +52,10 @@ impl UpgradedStream for TokioIo<Upgraded> {
         Ok((TokioIo::new(upgraded), Bytes::new()))
     }
 }
+
+#[cfg(feature = "tls")]
+impl UpgradedStream for crate::tls::TlsStream<TcpStream> {
+    fn from_upgraded(upgraded: Upgraded) -> Result<(Self, Bytes), Upgraded> {
+        downcast_tokio(upgraded)
+    }
+}
