@@ -70,7 +70,14 @@ async fn main() -> std::io::Result<()> {
         listener.local_addr()?
     );
     match std::env::var("STACK").as_deref() {
-        Ok("axum") => axum::serve(listener, axum::Router::new().layer(io.layer())).await,
+        Ok("axum") => {
+            // As the native server does: small packets leave at once (TCP_NODELAY).
+            use axum::serve::ListenerExt;
+            let listener = listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
+            axum::serve(listener, axum::Router::new().layer(io.layer())).await
+        }
         _ => Server::new().mount(io).serve(listener).await,
     }
 }

@@ -38,7 +38,12 @@
 //!
 //! # Embedding the engine in another server
 //!
-//! Another HTTP stack (hyper, actix, ...) does not need this crate's HTTP
+//! A hyper 1.x application (axum's included) serves a `SocketIo` or an
+//! `EngineIo` through the `tower` module (feature `tower`, on by default): `io.layer()`
+//! and `io.service()` translate hyper's requests into this crate's and hand the
+//! upgraded connections to the same WebSocket and session tasks.
+//!
+//! Another HTTP stack (actix, ...) does not need this crate's HTTP
 //! layer: it can drive [`engineio`] itself. Give each request under the path
 //! to [`engineio::Server::handle_request`], keep each [`engineio::Session`]
 //! where its requests can reach it, feed it POST bodies and WebSocket

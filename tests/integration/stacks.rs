@@ -18,10 +18,21 @@ use crate::{serve_axum, Client, Stack, Stop, WAIT};
 const LIMIT: usize = 1000;
 
 async fn start(stack: Stack) -> (SocketAddr, Stop) {
-    let io = SocketIo::builder()
-        .max_payload(LIMIT)
-        .ping_interval(Duration::from_secs(5))
-        .build();
+    let engine = engineio::Config {
+        path: "/socket.io/".to_owned(),
+        max_payload: LIMIT,
+        ping_interval: Duration::from_secs(5),
+        cors: Some(engineio::Cors::any_origin()),
+        // Handshakes from this origin are refused.
+        allow_request: Some(engineio::AllowRequest::new(|head| {
+            match head.origin.as_deref() {
+                Some("http://refused.example") => Err("not from there".to_owned()),
+                _ => Ok(()),
+            }
+        })),
+        ..engineio::Config::default()
+    };
+    let io = SocketIo::builder().engine_config(engine).build();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let stop = match stack {
@@ -44,12 +55,26 @@ async fn start(stack: Stack) -> (SocketAddr, Stop) {
     (addr, stop)
 }
 
-/// Sends `request` on a new connection and returns the status and body of the answer.
-async fn exchange(addr: SocketAddr, request: &[u8]) -> (u16, String) {
+/// Sends `request` on a new connection and returns the status and body of the answer, and
+/// the CORS headers it had.
+async fn exchange_with_cors(addr: SocketAddr, request: &[u8]) -> (u16, String, Vec<String>) {
     let mut client = Client::connect(addr).await;
     client.send(request).await;
     let answer = client.response().await.expect("an answer");
-    (answer.status, String::from_utf8(answer.body).unwrap())
+    let mut cors: Vec<String> = answer
+        .headers
+        .iter()
+        .filter(|(n, _)| n.to_ascii_lowercase().starts_with("access-control-"))
+        .map(|(n, v)| format!("{}: {v}", n.to_ascii_lowercase()))
+        .collect();
+    cors.sort();
+    (answer.status, String::from_utf8(answer.body).unwrap(), cors)
+}
+
+/// Sends `request` on a new connection and returns the status and body of the answer.
+async fn exchange(addr: SocketAddr, request: &[u8]) -> (u16, String) {
+    let (status, body, _) = exchange_with_cors(addr, request).await;
+    (status, body)
 }
 
 /// Opens a polling session; its sid.
@@ -93,7 +118,7 @@ fn chunked_post(sid: &str, body: &[u8]) -> Vec<u8> {
 /// One case: what it sends (given a fresh session's sid), on a new connection.
 type Case = (&'static str, fn(&str) -> Vec<u8>);
 
-const CASES: [Case; 8] = [
+const CASES: [Case; 10] = [
     ("oversized body, announced", |sid| {
         post(sid, &[b'4'; LIMIT + 1])
     }),
@@ -115,6 +140,19 @@ const CASES: [Case; 8] = [
     }),
     ("invalid packet", |sid| post(sid, b"9nonsense")),
     ("a body within the limit", |sid| post(sid, b"41")),
+    ("CORS preflight", |sid| {
+        format!(
+            "OPTIONS /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nHost: a\r\n\
+             Origin: http://page.example\r\nAccess-Control-Request-Method: POST\r\n\
+             Access-Control-Request-Headers: content-type\r\n\r\n"
+        )
+        .into_bytes()
+    }),
+    ("handshake refused by allow_request", |_| {
+        b"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: a\r\n\
+          Origin: http://refused.example\r\n\r\n"
+            .to_vec()
+    }),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -125,7 +163,7 @@ async fn bad_input_gets_the_same_answers_natively_and_through_axum() {
         let mut answers = Vec::new();
         for addr in [native, axum] {
             let sid = handshake(addr).await;
-            answers.push(exchange(addr, &request(&sid)).await);
+            answers.push(exchange_with_cors(addr, &request(&sid)).await);
         }
         println!("{name}: {:?}", answers[0]);
         assert_eq!(answers[0], answers[1], "{name}: native, then axum");
