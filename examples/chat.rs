@@ -8,6 +8,9 @@
 //!   sent (its key order, and any binary inside it sent back as binary);
 //! * connections and disconnect reasons are logged; CORS allows any origin.
 //!
+//! The handlers are in `examples/chat/app.rs`, shared with `examples/axum_chat.rs`, which
+//! serves the same chat from inside an axum application.
+//!
 //! `GET /` is the page (`examples/chat/index.html`, built in). It loads the
 //! official browser client from `/socket.io.min.js`: the file
 //! `dist/socket.io.min.js` of the npm package `socket.io-client`, which
@@ -16,118 +19,64 @@
 //! ```sh
 //! ./scripts/chat.sh                       # installs the browser client, then runs this
 //! PORT=8080 cargo run --example chat      # once it is installed; PORT=0 picks a free port
+//! TLS_CERT=cert.pem TLS_KEY=key.pem cargo run --example chat   # over HTTPS and WSS
 //! PARSER=msgpack cargo run --example chat # the official socket.io-msgpack-parser
 //! ```
 
-use std::path::Path;
-
 use bytes::Bytes;
-use serde::Deserialize;
-use serde_json::json;
 use server_adapter::http::{Request, Response};
-use server_adapter::socketio::{
-    AckSender, Data, DisconnectReason, Parser, SocketIo, SocketRef, Value,
-};
+use server_adapter::socketio::Parser;
+use server_adapter::tls::TlsStream;
 use server_adapter::Server;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
 
-/// The chat's Socket.IO handlers and its page, on one HTTP server, speaking
+#[path = "chat/app.rs"]
+mod app;
+
+/// The chat's Socket.IO server and its page, on one HTTP server, speaking
 /// `parser` (the page loads the official client bundle built with it).
 pub fn chat(parser: Parser) -> Server {
-    let io = SocketIo::builder()
-        .cors(engineio::Cors::any_origin())
-        .parser(parser)
-        .build();
-    io.of("/").on_connection(|socket: SocketRef| async move {
-        println!("{} connected", socket.id());
-        socket.on("join", join);
-        socket.on("message", message);
-        socket.on("ping-ack", ping_ack);
-        socket.on_disconnect(disconnected);
-    });
+    with_page(Server::new().mount(app::socket_io(parser)), parser)
+}
 
-    let client = browser_client(parser);
-    Server::new().mount(io).fallback(move |req: Request| {
+/// The same chat over TLS: the same handlers, on a server for TLS streams.
+pub fn chat_tls(parser: Parser) -> Server<TlsStream<TcpStream>> {
+    let io = app::builder(parser).build_for();
+    app::handlers(io.of("/"));
+    with_page(Server::new().mount(io), parser)
+}
+
+/// The page and the browser client, for the requests the engine does not take.
+fn with_page<Io>(server: Server<Io>, parser: Parser) -> Server<Io>
+where
+    Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let client = app::browser_client(parser);
+    server.fallback(move |req: Request| {
         std::future::ready(match req.head.path() {
-            "/" => file("text/html", PAGE),
+            "/" => file("text/html", app::PAGE),
             "/socket.io.min.js" if !client.is_empty() => file("text/javascript", client.clone()),
             _ => Response::not_found(),
         })
     })
 }
 
-async fn join(socket: SocketRef, Data(room): Data<String>) {
-    socket.join(room.clone());
-    let _ = socket.emit("joined", &room);
-}
-
-#[derive(Deserialize)]
-struct Message {
-    room: String,
-    text: String,
-}
-
-async fn message(socket: SocketRef, Data(msg): Data<Message>) {
-    let said = json!({ "from": socket.id().as_str(), "text": msg.text });
-    let _ = socket.nsp().to(msg.room).emit("message", &said);
-}
-
-/// Echoes anything a client sends, binary included, keys in their order.
-async fn ping_ack(Data(msg): Data<Value>, ack: AckSender) {
-    let _ = ack.send(&Value::object([("ok", true.into()), ("received", msg)]));
-}
-
-async fn disconnected(socket: SocketRef, reason: DisconnectReason) {
-    println!("{} disconnected: {reason}", socket.id());
-}
-
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let port: u16 = match std::env::var("PORT") {
-        Ok(p) => p
-            .parse()
-            .map_err(|_| std::io::Error::other(format!("PORT={p} is not a port number")))?,
-        Err(_) => 3000,
-    };
-    // PARSER=msgpack: the official socket.io-msgpack-parser.
-    let parser = match std::env::var("PARSER").as_deref() {
-        Ok("msgpack") => Parser::MsgPack,
-        _ => Parser::Default,
-    };
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    println!("chat listening on http://{}", listener.local_addr()?);
-    chat(parser).serve(listener).await
-}
-
-/// The page: ours, built into the binary.
-const PAGE: &str = include_str!("chat/index.html");
-
-/// Where the official browser client is looked for, from the repository's
-/// root: where `./scripts/chat.sh` installs it, then where the tests do.
-const BROWSER_CLIENT_DIRS: [&str; 2] = [
-    "examples/chat/node_modules/socket.io-client/dist",
-    "tests/node/node_modules/socket.io-client/dist",
-];
-
-/// Reads the official browser client once (the bundle built with the
-/// server's parser); empty (and said so) if it is not installed, in which
-/// case the page tells how to install it.
-fn browser_client(parser: Parser) -> Bytes {
-    let bundle = if parser == Parser::Default {
-        "socket.io.min.js"
-    } else {
-        "socket.io.msgpack.min.js"
-    };
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    for dir in BROWSER_CLIENT_DIRS {
-        if let Ok(js) = std::fs::read(root.join(dir).join(bundle)) {
-            return Bytes::from(js);
+    let parser = app::parser()?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", app::port()?)).await?;
+    let address = listener.local_addr()?;
+    match app::tls_acceptor()? {
+        Some(acceptor) => {
+            println!("chat listening on https://{address}");
+            chat_tls(parser).serve_tls(listener, acceptor).await
+        }
+        None => {
+            println!("chat listening on http://{address}");
+            chat(parser).serve(listener).await
         }
     }
-    eprintln!(
-        "chat: the browser client {bundle} is not installed; \
-         run `npm ci --prefix examples/chat` (./scripts/chat.sh does)"
-    );
-    Bytes::new()
 }
 
 fn file(content_type: &str, body: impl Into<Bytes>) -> Response {

@@ -14,6 +14,8 @@ mod http;
 mod node;
 mod socketio;
 mod socketio_interop;
+mod stacks;
+mod tls;
 mod websocket;
 
 use std::net::SocketAddr;
@@ -22,6 +24,62 @@ use std::time::Duration;
 use server_adapter::http::{serve, Config, Service};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+
+/// Which HTTP stack a test's server is served through: this crate's own, or axum (hyper)
+/// with the engine as a tower layer. The same test bodies run on both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stack {
+    Native,
+    Axum,
+}
+
+/// Stops a server a test started, on either stack: stops accepting, closes every session
+/// (close packets after what was queued) and lets the server's task end, within `grace`.
+#[derive(Debug)]
+pub(crate) enum Stop {
+    Native(server_adapter::ShutdownHandle),
+    Axum(tokio::sync::watch::Sender<Option<Duration>>),
+}
+
+impl Stop {
+    pub(crate) fn shutdown(&self, grace: Duration) {
+        match self {
+            Stop::Native(handle) => handle.shutdown(grace),
+            Stop::Axum(signal) => {
+                signal.send_replace(Some(grace));
+            }
+        }
+    }
+}
+
+/// Serves `router` with axum on `listener` (the peer's address as `ConnectInfo`), with a
+/// graceful shutdown that closes `io`'s sessions first, as an application would.
+pub(crate) fn serve_axum<Io>(
+    listener: TcpListener,
+    router: axum::Router,
+    io: impl FnOnce(Duration) -> Io + Send + 'static,
+) -> (Stop, tokio::task::JoinHandle<std::io::Result<()>>)
+where
+    Io: std::future::Future<Output = ()> + Send,
+{
+    let (stop, mut grace) = tokio::sync::watch::channel(None);
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, service)
+            .with_graceful_shutdown(async move {
+                let Ok(grace) = grace
+                    .wait_for(Option::is_some)
+                    .await
+                    .map(|g| g.unwrap_or_default())
+                else {
+                    return std::future::pending().await;
+                };
+                io(grace).await;
+            })
+            .await
+    });
+    (Stop::Axum(stop), task)
+}
 
 /// How long any single wait may take before the test fails.
 pub(crate) const WAIT: Duration = Duration::from_secs(10);

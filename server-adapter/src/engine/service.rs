@@ -206,6 +206,16 @@ where
     pub(crate) fn open_sessions(&self) -> usize {
         self.router.open_sessions()
     }
+
+    /// Closes every session (each gets its close packet after what was queued for it) and
+    /// waits until they are all gone or `grace` has passed.
+    pub(crate) async fn shutdown_within(&self, grace: std::time::Duration) {
+        self.shutdown_sessions().await;
+        let deadline = tokio::time::Instant::now() + grace;
+        while self.open_sessions() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
 }
 
 fn answer_now<Io>(transmit: Transmit) -> Reply<Io> {

@@ -167,6 +167,15 @@ where
     pub async fn close(&self) {
         self.engine.shutdown_sessions().await;
     }
+
+    /// Closes every connection as [`close`](Self::close) does, then waits until they are all
+    /// gone (their close packets delivered) or `grace` has passed: what a graceful shutdown
+    /// does for a server this crate does not run, e.g. in the future given to axum's
+    /// `with_graceful_shutdown`, while the server still answers the long-polls that fetch
+    /// their close packets.
+    pub async fn shutdown(&self, grace: Duration) {
+        self.engine.shutdown_within(grace).await;
+    }
 }
 
 impl<Io> crate::server::IntoMount<Io> for SocketIo<Io>
