@@ -41,6 +41,7 @@ pub(crate) async fn start_chat(stack: Stack) -> SocketAddr {
                 io.shutdown(grace).await
             });
         }
+        Stack::Hyper => panic!("the chat is served natively or through axum"),
     }
     addr
 }

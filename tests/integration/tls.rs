@@ -87,6 +87,7 @@ async fn start_tls_chat(stack: Stack, pki: &Pki) -> SocketAddr {
             let router = axum_example::chat(&io);
             tokio::spawn(axum_example::serve_tls(listener, acceptor, router));
         }
+        Stack::Hyper => panic!("the TLS chat is served natively or through axum"),
     }
     addr
 }
