@@ -6,6 +6,7 @@
 //! npm ci --prefix examples/chat           # the browser client, once
 //! PORT=8080 cargo run --example axum_chat
 //! TLS_CERT=cert.pem TLS_KEY=key.pem cargo run --example axum_chat   # over HTTPS and WSS
+//! PARSER=msgpack cargo run --example axum_chat # the official socket.io-msgpack-parser
 //! ```
 //!
 //! Ctrl-C shuts it down gracefully: every client gets its close packet first. Over TLS,
@@ -22,7 +23,7 @@ use axum::routing::get;
 use axum::Router;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
-use server_adapter::socketio::{Parser, SocketIo};
+use server_adapter::socketio::SocketIo;
 use server_adapter::tls::{self, TlsAcceptor, TlsStream};
 use server_adapter::tower::UpgradedStream;
 use tokio::net::{TcpListener, TcpStream};
@@ -34,7 +35,7 @@ mod app;
 /// The chat's page, its browser client and `/health` as axum routes, with the
 /// Socket.IO server as a layer in front of them (it takes `/socket.io/`).
 pub fn chat<Io: UpgradedStream>(io: &SocketIo<Io>) -> Router {
-    let client = app::browser_client(Parser::Default);
+    let client = app::browser_client(io.parser());
     Router::new()
         .route("/", get(|| async { Html(app::PAGE) }))
         .route(
@@ -54,16 +55,17 @@ pub fn chat<Io: UpgradedStream>(io: &SocketIo<Io>) -> Router {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
+    let parser = app::parser()?;
     let listener = TcpListener::bind(("127.0.0.1", app::port()?)).await?;
     let address = listener.local_addr()?;
     if let Some(acceptor) = app::tls_acceptor()? {
         println!("axum chat listening on https://{address}");
-        let io = app::builder(Parser::Default).build_for::<TlsStream<TcpStream>>();
+        let io = app::builder(parser).build_for::<TlsStream<TcpStream>>();
         app::handlers(io.of("/"));
         return serve_tls(listener, acceptor, chat(&io)).await;
     }
     println!("axum chat listening on http://{address}");
-    let io = app::socket_io(Parser::Default);
+    let io = app::socket_io(parser);
     let service = chat(&io).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, service)
         .with_graceful_shutdown(async move {

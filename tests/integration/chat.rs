@@ -193,7 +193,11 @@ async fn the_msgpack_chat_serves_the_msgpack_browser_client() {
         &js[..js.len().min(200)]
     );
     let default = get(start_chat(Stack::Native).await, "/socket.io.min.js").await;
-    assert_ne!(js.len(), default.body.len(), "the same bundle for both parsers");
+    assert_ne!(
+        js.len(),
+        default.body.len(),
+        "the same bundle for both parsers"
+    );
 }
 
 /// python-socketio sends binary nested in objects through `ping-ack` and gets the same bytes

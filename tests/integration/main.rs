@@ -25,12 +25,14 @@ use server_adapter::http::{serve, Config, Service};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-/// Which HTTP stack a test's server is served through: this crate's own, or axum (hyper)
-/// with the engine as a tower layer. The same test bodies run on both.
+/// Which HTTP stack a test's server is served through: this crate's own, axum (hyper) with
+/// the engine as a tower layer, or bare hyper with the engine as its service (the Socket.IO
+/// fixtures only). The same test bodies run on each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Stack {
     Native,
     Axum,
+    Hyper,
 }
 
 /// Stops a server a test started, on either stack: stops accepting, closes every session
@@ -38,14 +40,15 @@ pub(crate) enum Stack {
 #[derive(Debug)]
 pub(crate) enum Stop {
     Native(server_adapter::ShutdownHandle),
-    Axum(tokio::sync::watch::Sender<Option<Duration>>),
+    /// axum or hyper: the grace period, sent to the server's task.
+    Signal(tokio::sync::watch::Sender<Option<Duration>>),
 }
 
 impl Stop {
     pub(crate) fn shutdown(&self, grace: Duration) {
         match self {
             Stop::Native(handle) => handle.shutdown(grace),
-            Stop::Axum(signal) => {
+            Stop::Signal(signal) => {
                 signal.send_replace(Some(grace));
             }
         }
@@ -78,7 +81,41 @@ where
             })
             .await
     });
-    (Stop::Axum(stop), task)
+    (Stop::Signal(stop), task)
+}
+
+/// Serves `io` with bare hyper on `listener`, as `examples/hyper_echo.rs` does: hyper's
+/// HTTP/1.1 connection with upgrades, the engine as its service, the peer's address as a
+/// `SocketAddr` request extension. On stop, closes the sessions and stops accepting.
+pub(crate) fn serve_hyper(
+    listener: TcpListener,
+    io: server_adapter::socketio::SocketIo,
+) -> (Stop, tokio::task::JoinHandle<std::io::Result<()>>) {
+    let (stop, mut grace) = tokio::sync::watch::channel(None::<Duration>);
+    let task = tokio::spawn(async move {
+        loop {
+            let (stream, peer) = tokio::select! {
+                accepted = listener.accept() => accepted?,
+                Ok(grace) = async { grace.wait_for(Option::is_some).await.map(|g| g.unwrap_or_default()) } => {
+                    drop(listener);
+                    io.shutdown(grace).await;
+                    return Ok(());
+                }
+            };
+            let service = io.service();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |mut request| {
+                    request.extensions_mut().insert::<SocketAddr>(peer);
+                    tower_service::Service::call(&mut service.clone(), request)
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .with_upgrades()
+                    .await;
+            });
+        }
+    });
+    (Stop::Signal(stop), task)
 }
 
 /// How long any single wait may take before the test fails.

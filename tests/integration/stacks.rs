@@ -1,6 +1,7 @@
-//! The same bad input through both stacks gets the same answers: each case runs against a
-//! Socket.IO server served natively and the same server served as a layer of an axum
-//! `Router`, and the statuses, bodies and WebSocket close codes are compared.
+//! The same bad input through every stack gets the same answers: each case runs against a
+//! Socket.IO server served natively, the same server served as a layer of an axum `Router`,
+//! and as the service of bare hyper; the statuses, bodies, CORS headers and WebSocket close
+//! codes are compared.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -13,6 +14,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::{serve_axum, Client, Stack, Stop, WAIT};
+
+/// The stacks compared; the first is the reference.
+const STACKS: [Stack; 3] = [Stack::Native, Stack::Axum, Stack::Hyper];
 
 /// The engine's `max_payload` in these tests.
 const LIMIT: usize = 1000;
@@ -51,6 +55,7 @@ async fn start(stack: Stack) -> (SocketAddr, Stop) {
             })
             .0
         }
+        Stack::Hyper => crate::serve_hyper(listener, io).0,
     };
     (addr, stop)
 }
@@ -156,22 +161,28 @@ const CASES: [Case; 10] = [
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_input_gets_the_same_answers_natively_and_through_axum() {
-    let (native, stop_native) = start(Stack::Native).await;
-    let (axum, stop_axum) = start(Stack::Axum).await;
+async fn bad_input_gets_the_same_answers_natively_and_through_axum_and_hyper() {
+    let mut servers = Vec::new();
+    for stack in STACKS {
+        servers.push((stack, start(stack).await));
+    }
     for (name, request) in CASES {
         let mut answers = Vec::new();
-        for addr in [native, axum] {
-            let sid = handshake(addr).await;
-            answers.push(exchange_with_cors(addr, &request(&sid)).await);
+        for (stack, (addr, _)) in &servers {
+            let sid = handshake(*addr).await;
+            answers.push((*stack, exchange_with_cors(*addr, &request(&sid)).await));
         }
-        println!("{name}: {:?}", answers[0]);
-        assert_eq!(answers[0], answers[1], "{name}: native, then axum");
+        println!("{name}: {:?}", answers[0].1);
+        for (stack, answer) in &answers[1..] {
+            assert_eq!(&answers[0].1, answer, "{name}: native, then {stack:?}");
+        }
     }
+    let axum = servers[1].1 .0;
     let (status, body) = exchange(axum, b"GET /health HTTP/1.1\r\nHost: a\r\n\r\n").await;
     assert_eq!((status, body.as_str()), (200, "ok"));
-    stop_native.shutdown(Duration::from_secs(1));
-    stop_axum.shutdown(Duration::from_secs(1));
+    for (_, (_, stop)) in servers {
+        stop.shutdown(Duration::from_secs(1));
+    }
 }
 
 /// A WebSocket-only session; the stream after the `101` head and what followed it.
@@ -230,14 +241,14 @@ async fn close_code_for_oversized_message(addr: SocketAddr) -> (Vec<String>, Opt
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_oversized_websocket_message_closes_with_1009_on_both_stacks() {
+async fn an_oversized_websocket_message_closes_with_1009_on_every_stack() {
     let mut codes = Vec::new();
-    for stack in [Stack::Native, Stack::Axum] {
+    for stack in STACKS {
         let (addr, stop) = start(stack).await;
         let (texts, code) = close_code_for_oversized_message(addr).await;
         assert!(texts[0].starts_with("0{\"sid\":"), "{stack:?}: {texts:?}");
         codes.push(code);
         stop.shutdown(Duration::from_secs(1));
     }
-    assert_eq!(codes, [Some(1009), Some(1009)]);
+    assert_eq!(codes, [Some(1009); STACKS.len()]);
 }

@@ -83,11 +83,13 @@ async fn start_tls_chat(stack: Stack, pki: &Pki) -> SocketAddr {
             tokio::spawn(example::chat_tls(Parser::Default).serve_tls(listener, acceptor));
         }
         Stack::Axum => {
-            let io = app::builder(Parser::Default).build_for::<server_adapter::tls::TlsStream<TcpStream>>();
+            let io = app::builder(Parser::Default)
+                .build_for::<server_adapter::tls::TlsStream<TcpStream>>();
             app::handlers(io.of("/"));
             let router = axum_example::chat(&io);
             tokio::spawn(axum_example::serve_tls(listener, acceptor, router));
         }
+        Stack::Hyper => panic!("the TLS chat is served natively or through axum"),
     }
     addr
 }

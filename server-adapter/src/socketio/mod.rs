@@ -156,6 +156,11 @@ where
         self.of("/").sockets()
     }
 
+    /// The parser this server's packets travel in (see [`SocketIoBuilder::parser`]).
+    pub fn parser(&self) -> Parser {
+        self.inner.core.parser
+    }
+
     /// How many Engine.IO connections are open.
     pub fn connections(&self) -> usize {
         self.engine.open_sessions()

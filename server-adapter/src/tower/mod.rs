@@ -397,3 +397,100 @@ impl<H: crate::EngineHandler, Io: UpgradedStream> crate::EngineIo<H, Io> {
         EngineService::new(Arc::new(self.core.clone()), NotFound)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use http_body::Frame;
+
+    use super::*;
+
+    /// A body of `count` frames of `size` bytes each, counting how often it is polled.
+    struct Frames {
+        size: usize,
+        count: usize,
+        polled: Arc<AtomicUsize>,
+    }
+
+    impl Body for Frames {
+        type Data = Bytes;
+        type Error = Infallible;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+            self.polled.fetch_add(1, Ordering::Relaxed);
+            if self.count == 0 {
+                return Poll::Ready(None);
+            }
+            self.count -= 1;
+            Poll::Ready(Some(Ok(Frame::data(Bytes::from(vec![b'4'; self.size])))))
+        }
+    }
+
+    fn frames(size: usize, count: usize) -> (Frames, Arc<AtomicUsize>) {
+        let polled = Arc::new(AtomicUsize::new(0));
+        let body = Frames {
+            size,
+            count,
+            polled: polled.clone(),
+        };
+        (body, polled)
+    }
+
+    #[tokio::test]
+    async fn a_body_growing_past_the_limit_is_refused_without_reading_the_rest() {
+        let (body, polled) = frames(600, 1000);
+        assert_eq!(
+            read_body(&hyper::HeaderMap::new(), body, 1000).await,
+            Err(413)
+        );
+        assert_eq!(polled.load(Ordering::Relaxed), 2, "read no further");
+    }
+
+    #[tokio::test]
+    async fn an_announced_length_over_the_limit_is_refused_before_any_read() {
+        let mut headers = hyper::HeaderMap::new();
+        headers.insert(
+            hyper::header::CONTENT_LENGTH,
+            hyper::header::HeaderValue::from_static("1001"),
+        );
+        let (body, polled) = frames(1001, 1);
+        assert_eq!(read_body(&headers, body, 1000).await, Err(413));
+        assert_eq!(polled.load(Ordering::Relaxed), 0);
+    }
+
+    #[tokio::test]
+    async fn frames_within_the_limit_make_one_body() {
+        let (body, _) = frames(300, 3);
+        let read = read_body(&hyper::HeaderMap::new(), body, 1000).await;
+        assert_eq!(read.map(|b| b.len()), Ok(900));
+        let (body, _) = frames(1000, 1);
+        let read = read_body(&hyper::HeaderMap::new(), body, 1000).await;
+        assert_eq!(
+            read.map(|b| b.len()),
+            Ok(1000),
+            "exactly the limit is taken"
+        );
+        let (body, _) = frames(0, 0);
+        assert_eq!(
+            read_body(&hyper::HeaderMap::new(), body, 1000).await,
+            Ok(Bytes::new())
+        );
+    }
+
+    #[test]
+    fn a_native_response_keeps_its_status_headers_body_and_close() {
+        let native = http::Response::text(413, "Content Too Large").close();
+        let out = to_hyper(native);
+        assert_eq!(out.status(), 413);
+        assert_eq!(
+            out.headers()[hyper::header::CONTENT_TYPE],
+            "text/plain; charset=utf-8"
+        );
+        assert_eq!(out.headers()[hyper::header::CONNECTION], "close");
+        assert_eq!(out.body().size_hint().exact(), Some(17));
+    }
+}

@@ -255,6 +255,13 @@ async fn every_feature_with_the_msgpack_parser_and_the_upgrade() {
     core_with(Stack::Native, Parser::MsgPack, "upgrade").await;
 }
 
+/// Bare hyper with the engine as its service (`io.service()`), as `examples/hyper_echo.rs`:
+/// polling, and the upgrade to a WebSocket hyper hands over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_feature_with_the_upgrade_through_hyper() {
+    core_on(Stack::Hyper, "upgrade").await;
+}
+
 /// A connection that joins no namespace in time is closed; one that does stays.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_connect_timeout_closes_idle_connections() {

@@ -24,7 +24,7 @@ use sha1::{Digest, Sha1};
 use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinHandle;
 
-use crate::{serve_axum, Stack, Stop, WAIT};
+use crate::{serve_axum, serve_hyper, Stack, Stop, WAIT};
 
 /// The key the test tokens are signed with (the Node script signs with it too).
 const TOKEN_KEY: &str = "interop-secret";
@@ -280,6 +280,7 @@ pub(crate) async fn serve(stack: Stack, io: SocketIo, addr: SocketAddr) -> Runni
                 io.shutdown(grace).await
             })
         }
+        Stack::Hyper => serve_hyper(listener, io),
     };
     Running {
         addr,
