@@ -22,6 +22,12 @@ const STACKS: [Stack; 3] = [Stack::Native, Stack::Axum, Stack::Hyper];
 const LIMIT: usize = 1000;
 
 async fn start(stack: Stack) -> (SocketAddr, Stop) {
+    let (addr, stop, _) = start_io(stack).await;
+    (addr, stop)
+}
+
+/// [`start`], and the server's `SocketIo`.
+async fn start_io(stack: Stack) -> (SocketAddr, Stop, SocketIo) {
     let engine = engineio::Config {
         path: "/socket.io/".to_owned(),
         max_payload: LIMIT,
@@ -37,6 +43,7 @@ async fn start(stack: Stack) -> (SocketAddr, Stop) {
         ..engineio::Config::default()
     };
     let io = SocketIo::builder().engine_config(engine).build();
+    let handle = io.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let stop = match stack {
@@ -57,7 +64,7 @@ async fn start(stack: Stack) -> (SocketAddr, Stop) {
         }
         Stack::Hyper => crate::serve_hyper(listener, io).0,
     };
-    (addr, stop)
+    (addr, stop, handle)
 }
 
 /// Sends `request` on a new connection and returns the status and body of the answer, and
@@ -251,4 +258,37 @@ async fn an_oversized_websocket_message_closes_with_1009_on_every_stack() {
         stop.shutdown(Duration::from_secs(1));
     }
     assert_eq!(codes, [Some(1009); STACKS.len()]);
+}
+
+/// Clients that send a WebSocket handshake and leave at once: whether the server finds out
+/// before or after the `101`, no session is left behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_handshake_abandoned_leaves_no_session_on_any_stack() {
+    for stack in STACKS {
+        let (addr, stop, io) = start_io(stack).await;
+        for _ in 0..20 {
+            let mut stream = TcpStream::connect(addr).await.unwrap();
+            stream
+                .write_all(
+                    b"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: a\r\n\
+                      Upgrade: websocket\r\nConnection: Upgrade\r\n\
+                      Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+                      Sec-WebSocket-Version: 13\r\n\r\n",
+                )
+                .await
+                .unwrap();
+            drop(stream);
+        }
+        let mut waited = Duration::ZERO;
+        while io.connections() > 0 {
+            assert!(
+                waited < WAIT,
+                "{stack:?}: {} sessions left behind",
+                io.connections()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            waited += Duration::from_millis(10);
+        }
+        stop.shutdown(Duration::from_secs(1));
+    }
 }
