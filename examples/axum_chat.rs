@@ -19,6 +19,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::Router;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
@@ -65,6 +66,10 @@ async fn main() -> std::io::Result<()> {
     println!("axum chat listening on http://{address}");
     let io = app::socket_io();
     let service = chat(&io).into_make_service_with_connect_info::<SocketAddr>();
+    // Small packets leave at once, as natively (axum::serve leaves Nagle's algorithm on).
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, service)
         .with_graceful_shutdown(async move {
             let _ = tokio::signal::ctrl_c().await;
