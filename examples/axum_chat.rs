@@ -41,12 +41,11 @@ pub fn chat<Io: UpgradedStream>(io: &SocketIo<Io>) -> Router {
         .route(
             "/socket.io.min.js",
             get(move || async move {
-                match client.is_empty() {
-                    true => StatusCode::NOT_FOUND.into_response(),
-                    false => {
-                        ([(CONTENT_TYPE, "text/javascript; charset=utf-8")], client).into_response()
-                    }
+                if client.is_empty() {
+                    return StatusCode::NOT_FOUND.into_response();
                 }
+                let javascript = [(CONTENT_TYPE, "text/javascript; charset=utf-8")];
+                (javascript, client).into_response()
             }),
         )
         .route("/health", get(|| async { "ok" }))
