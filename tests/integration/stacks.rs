@@ -292,3 +292,58 @@ async fn a_websocket_handshake_abandoned_leaves_no_session_on_any_stack() {
         stop.shutdown(Duration::from_secs(1));
     }
 }
+
+/// A Socket.IO server built for hyper's own upgraded stream (`TokioIo<Upgraded>`, what any
+/// hyper server hands over) takes axum's connections as they are: its sessions run over
+/// hyper's box, with the same WebSocket and session task.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_built_for_hyper_streams_serves_websockets_through_axum() {
+    use hyper::upgrade::Upgraded;
+    use hyper_util::rt::TokioIo;
+    use server_adapter::socketio::{RawArgs, SocketRef};
+
+    let io = SocketIo::builder().build_for::<TokioIo<Upgraded>>();
+    io.of("/").on_connection(|socket: SocketRef| async move {
+        socket.on("echo", |socket: SocketRef, args: RawArgs| async move {
+            let _ = socket.emit_raw("echo", &args);
+        });
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = axum::Router::new().layer(io.layer());
+    let (stop, _) = serve_axum(listener, router, move |grace| async move {
+        io.shutdown(grace).await
+    });
+
+    let (mut stream, mut buf) = open_websocket(addr).await;
+    let mut decoder = Decoder::new(Role::Client, usize::MAX);
+    let mut next_text = async |stream: &mut TcpStream, buf: &mut BytesMut| loop {
+        if let Some(frame) = decoder.decode(buf).expect("server frames are valid") {
+            if let Incoming::Text(t) = frame {
+                return String::from_utf8_lossy(&t).into_owned();
+            }
+            continue;
+        }
+        let n = tokio::time::timeout(WAIT, stream.read_buf(buf))
+            .await
+            .expect("a frame in time")
+            .unwrap();
+        assert!(n > 0, "the server closed the connection");
+    };
+    assert!(next_text(&mut stream, &mut buf)
+        .await
+        .starts_with("0{\"sid\":"));
+    for text in [&b"40"[..], br#"42["echo","hi",{"n":1}]"#] {
+        let mut frame = Vec::new();
+        ws::encode_frame(true, OpCode::Text, Some([1, 2, 3, 4]), text, &mut frame);
+        stream.write_all(&frame).await.unwrap();
+    }
+    assert!(next_text(&mut stream, &mut buf)
+        .await
+        .starts_with("40{\"sid\":"));
+    assert_eq!(
+        next_text(&mut stream, &mut buf).await,
+        r#"42["echo","hi",{"n":1}]"#
+    );
+    stop.shutdown(Duration::from_secs(1));
+}
