@@ -20,6 +20,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::Router;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
@@ -41,12 +42,11 @@ pub fn chat<Io: UpgradedStream>(io: &SocketIo<Io>) -> Router {
         .route(
             "/socket.io.min.js",
             get(move || async move {
-                match client.is_empty() {
-                    true => StatusCode::NOT_FOUND.into_response(),
-                    false => {
-                        ([(CONTENT_TYPE, "text/javascript; charset=utf-8")], client).into_response()
-                    }
+                if client.is_empty() {
+                    return StatusCode::NOT_FOUND.into_response();
                 }
+                let javascript = [(CONTENT_TYPE, "text/javascript; charset=utf-8")];
+                (javascript, client).into_response()
             }),
         )
         .route("/health", get(|| async { "ok" }))
@@ -67,6 +67,10 @@ async fn main() -> std::io::Result<()> {
     println!("axum chat listening on http://{address}");
     let io = app::socket_io(parser);
     let service = chat(&io).into_make_service_with_connect_info::<SocketAddr>();
+    // Small packets leave at once, as natively (axum::serve leaves Nagle's algorithm on).
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, service)
         .with_graceful_shutdown(async move {
             let _ = tokio::signal::ctrl_c().await;

@@ -28,6 +28,7 @@ async fn main() -> std::io::Result<()> {
     println!("hyper_echo listening on http://{}", listener.local_addr()?);
     loop {
         let (stream, peer) = listener.accept().await?;
+        let _ = stream.set_nodelay(true); // small packets leave at once
         let service = io.service();
         tokio::spawn(async move {
             // The peer's address, for the handshake: a `SocketAddr` request extension.

@@ -148,6 +148,13 @@ impl Server {
         }
     }
 
+    /// Tell the server a session it opened was dropped before it ever ran (a WebSocket
+    /// handshake whose connection was never handed over): the session cap counts one less.
+    /// Such a session answered no request, so nothing is kept for late ones.
+    pub fn handle_session_dropped(&mut self, _sid: Sid) {
+        self.open_sessions = self.open_sessions.saturating_sub(1);
+    }
+
     /// The answer to a request whose session the caller does not have (it
     /// closed, or never existed): 400, code 1, unless the request is a GET that
     /// arrived before the request that closed the session; that GET gets what

@@ -22,6 +22,12 @@ const STACKS: [Stack; 3] = [Stack::Native, Stack::Axum, Stack::Hyper];
 const LIMIT: usize = 1000;
 
 async fn start(stack: Stack) -> (SocketAddr, Stop) {
+    let (addr, stop, _) = start_io(stack).await;
+    (addr, stop)
+}
+
+/// [`start`], and the server's `SocketIo`.
+async fn start_io(stack: Stack) -> (SocketAddr, Stop, SocketIo) {
     let engine = engineio::Config {
         path: "/socket.io/".to_owned(),
         max_payload: LIMIT,
@@ -37,6 +43,7 @@ async fn start(stack: Stack) -> (SocketAddr, Stop) {
         ..engineio::Config::default()
     };
     let io = SocketIo::builder().engine_config(engine).build();
+    let handle = io.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let stop = match stack {
@@ -57,7 +64,7 @@ async fn start(stack: Stack) -> (SocketAddr, Stop) {
         }
         Stack::Hyper => crate::serve_hyper(listener, io).0,
     };
-    (addr, stop)
+    (addr, stop, handle)
 }
 
 /// Sends `request` on a new connection and returns the status and body of the answer, and
@@ -251,4 +258,92 @@ async fn an_oversized_websocket_message_closes_with_1009_on_every_stack() {
         stop.shutdown(Duration::from_secs(1));
     }
     assert_eq!(codes, [Some(1009); STACKS.len()]);
+}
+
+/// Clients that send a WebSocket handshake and leave at once: whether the server finds out
+/// before or after the `101`, no session is left behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_handshake_abandoned_leaves_no_session_on_any_stack() {
+    for stack in STACKS {
+        let (addr, stop, io) = start_io(stack).await;
+        for _ in 0..20 {
+            let mut stream = TcpStream::connect(addr).await.unwrap();
+            stream
+                .write_all(
+                    b"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: a\r\n\
+                      Upgrade: websocket\r\nConnection: Upgrade\r\n\
+                      Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+                      Sec-WebSocket-Version: 13\r\n\r\n",
+                )
+                .await
+                .unwrap();
+            drop(stream);
+        }
+        let mut waited = Duration::ZERO;
+        while io.connections() > 0 {
+            assert!(
+                waited < WAIT,
+                "{stack:?}: {} sessions left behind",
+                io.connections()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            waited += Duration::from_millis(10);
+        }
+        stop.shutdown(Duration::from_secs(1));
+    }
+}
+
+/// A Socket.IO server built for hyper's own upgraded stream (`TokioIo<Upgraded>`, what any
+/// hyper server hands over) takes axum's connections as they are: its sessions run over
+/// hyper's box, with the same WebSocket and session task.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_built_for_hyper_streams_serves_websockets_through_axum() {
+    use hyper::upgrade::Upgraded;
+    use hyper_util::rt::TokioIo;
+    use server_adapter::socketio::{RawArgs, SocketRef};
+
+    let io = SocketIo::builder().build_for::<TokioIo<Upgraded>>();
+    io.of("/").on_connection(|socket: SocketRef| async move {
+        socket.on("echo", |socket: SocketRef, args: RawArgs| async move {
+            let _ = socket.emit_raw("echo", &args);
+        });
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = axum::Router::new().layer(io.layer());
+    let (stop, _) = serve_axum(listener, router, move |grace| async move {
+        io.shutdown(grace).await
+    });
+
+    let (mut stream, mut buf) = open_websocket(addr).await;
+    let mut decoder = Decoder::new(Role::Client, usize::MAX);
+    let mut next_text = async |stream: &mut TcpStream, buf: &mut BytesMut| loop {
+        if let Some(frame) = decoder.decode(buf).expect("server frames are valid") {
+            if let Incoming::Text(t) = frame {
+                return String::from_utf8_lossy(&t).into_owned();
+            }
+            continue;
+        }
+        let n = tokio::time::timeout(WAIT, stream.read_buf(buf))
+            .await
+            .expect("a frame in time")
+            .unwrap();
+        assert!(n > 0, "the server closed the connection");
+    };
+    assert!(next_text(&mut stream, &mut buf)
+        .await
+        .starts_with("0{\"sid\":"));
+    for text in [&b"40"[..], br#"42["echo","hi",{"n":1}]"#] {
+        let mut frame = Vec::new();
+        ws::encode_frame(true, OpCode::Text, Some([1, 2, 3, 4]), text, &mut frame);
+        stream.write_all(&frame).await.unwrap();
+    }
+    assert!(next_text(&mut stream, &mut buf)
+        .await
+        .starts_with("40{\"sid\":"));
+    assert_eq!(
+        next_text(&mut stream, &mut buf).await,
+        r#"42["echo","hi",{"n":1}]"#
+    );
+    stop.shutdown(Duration::from_secs(1));
 }

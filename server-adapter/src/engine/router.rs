@@ -91,6 +91,15 @@ impl<Io> RouterHandle<Io> {
         }
     }
 
+    /// Takes a session that never started out of the table (see
+    /// [`engineio::Server::handle_session_dropped`]).
+    pub(crate) fn remove_unstarted(&self, sid: Sid) {
+        let mut state = self.lock();
+        if state.sessions.remove(&sid).is_some() {
+            state.server.handle_session_dropped(sid);
+        }
+    }
+
     /// The inboxes of every open session.
     pub(crate) fn all_sessions(&self) -> Vec<Arc<Inbox<Io>>> {
         self.lock().sessions.values().cloned().collect()

@@ -177,7 +177,12 @@ where
                 let ws_config = self.ws_config.clone();
                 // The `101` head waits on the socket for the open packet, which the session's
                 // first turn queues: both go out in one write.
+                let unstarted = Unstarted {
+                    router: Some(self.router.clone()),
+                    sid,
+                };
                 Reply::upgrade_deferring_head(accept.response(), move |upgraded| {
+                    unstarted.started();
                     task.attach(id, WebSocket::from_upgraded(upgraded, &ws_config));
                     tokio::spawn(task.run());
                     std::future::ready(())
@@ -214,6 +219,31 @@ where
         let deadline = tokio::time::Instant::now() + grace;
         while self.open_sessions() > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+}
+
+/// A session opened by a WebSocket handshake whose task starts only when the connection is
+/// handed over. This crate's HTTP layer always hands it over; hyper may not (the client
+/// leaves before the upgrade completes): then the session leaves the routing table instead
+/// of holding its place there for ever.
+struct Unstarted<Io> {
+    /// `None` once started.
+    router: Option<RouterHandle<Io>>,
+    sid: engineio::Sid,
+}
+
+impl<Io> Unstarted<Io> {
+    fn started(mut self) {
+        self.router = None;
+    }
+}
+
+impl<Io> Drop for Unstarted<Io> {
+    fn drop(&mut self) {
+        if let Some(router) = self.router.take() {
+            tracing::debug!(sid = %self.sid, "a WebSocket session's connection never came");
+            router.remove_unstarted(self.sid);
         }
     }
 }

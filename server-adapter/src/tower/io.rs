@@ -42,8 +42,13 @@ where
 }
 
 impl UpgradedStream for TcpStream {
+    /// Also sets `TCP_NODELAY`, as the native server does on every connection it accepts
+    /// (`axum::serve` does not): a session's small packets leave at once instead of waiting
+    /// behind Nagle's algorithm for the peer's acknowledgement.
     fn from_upgraded(upgraded: Upgraded) -> Result<(Self, Bytes), Upgraded> {
-        downcast_tokio(upgraded)
+        let (stream, read) = downcast_tokio::<TcpStream>(upgraded)?;
+        let _ = stream.set_nodelay(true);
+        Ok((stream, read))
     }
 }
 

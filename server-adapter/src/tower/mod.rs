@@ -493,4 +493,25 @@ mod tests {
         assert_eq!(out.headers()[hyper::header::CONNECTION], "close");
         assert_eq!(out.body().size_hint().exact(), Some(17));
     }
+
+    /// A WebSocket handshake on a connection hyper serves without upgrades: refused, and the
+    /// session it opened does not outlive the refusal (nor one whose upgrade fails later).
+    #[tokio::test]
+    async fn a_websocket_session_whose_connection_never_comes_is_closed() {
+        let io = crate::socketio::SocketIo::builder().build();
+        let mut service = io.service();
+        let request = hyper::Request::get("/socket.io/?EIO=4&transport=websocket")
+            .header("host", "a")
+            .header("upgrade", "websocket")
+            .header("connection", "Upgrade")
+            .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+            .header("sec-websocket-version", "13")
+            .body(EngineBody::default())
+            .unwrap();
+        let response = tower_service::Service::call(&mut service, request)
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 500);
+        assert_eq!(io.connections(), 0);
+    }
 }
