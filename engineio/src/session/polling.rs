@@ -2,7 +2,8 @@
 //! payloads from it.
 //!
 //! * At most one GET is parked. A second one is answered 400 and closes the
-//!   session; the parked one gets a close packet.
+//!   session; the parked one gets a close packet. Of the two, the second is the
+//!   one that arrived second (the larger id), not the one routed second.
 //! * At most one POST is in progress (head accepted, body awaited). A second
 //!   one is answered 400 and closes the session.
 //! * A POST body is a payload of packets separated by 0x1E. It is answered
@@ -80,8 +81,15 @@ impl Session {
 
     /// A long-poll GET.
     pub(super) fn handle_poll_get(&mut self, now: Instant, request: RequestId, cors: CorsHeaders) {
-        if self.parked_get().is_some() {
-            self.respond(request, Response::status(400, &cors));
+        if let Some(parked) = self.polls.as_mut().and_then(|p| p.get.as_mut()) {
+            // Of two GETs at once, the one that arrived second is the duplicate, whichever
+            // reached the session first (ids are in arrival order): the reference server
+            // handles them in arrival order.
+            let mut duplicate = Parked { request, cors };
+            if duplicate.request < parked.request {
+                std::mem::swap(parked, &mut duplicate);
+            }
+            self.respond(duplicate.request, Response::status(400, &duplicate.cors));
             self.close_now(
                 now,
                 CloseReason::TransportError(TransportError::PollOverlap),

@@ -1,5 +1,6 @@
-//! Requests that arrive before their session closes but reach it, or the server, after:
-//! the order they arrived in (their ids) decides, not the order they are routed in.
+//! Requests routed in another order than they arrived in: a GET that arrived before the close
+//! but reaches the session, or the server, after it; two GETs at once. The order they arrived
+//! in (their ids) decides, not the order they are routed in.
 
 use std::time::{Duration, Instant};
 
@@ -162,4 +163,36 @@ fn a_late_get_that_reaches_the_closed_session_is_released_there() {
         panic!("not an answer");
     };
     assert_eq!(response.status, 400);
+}
+
+/// The suite's "closes the session upon duplicate poll requests": of two GETs at once, the
+/// one that arrived second is the duplicate (400), even when it reached the session first;
+/// the other gets the close packet.
+#[test]
+fn of_two_gets_the_one_that_arrived_second_is_the_duplicate() {
+    let mut sim = sim();
+    let sid = sim.open_polling();
+    let first = sim.arrive();
+    let second = sim.poll(sid);
+    assert_eq!(sim.answer(second), None, "parked");
+    sim.deliver(first, Sim::poll_head(sid), None);
+    assert_eq!(sim.status(second), Some(400));
+    assert_eq!(sim.packets(first), ["1"]);
+    assert!(!sim.is_open(sid));
+}
+
+/// The suite's "closes the session upon cancelled polling request": a GET its client gives
+/// up, then a new GET. Routed the other way round, the new GET is still the second one: it
+/// gets 400 and the session closes, as it would once the first GET's end was seen.
+#[test]
+fn a_cancelled_get_routed_after_the_next_one_still_came_first() {
+    let mut sim = sim();
+    let sid = sim.open_polling();
+    let cancelled = sim.arrive();
+    let next = sim.arrive();
+    sim.deliver(next, Sim::poll_head(sid), None);
+    sim.deliver(cancelled, Sim::poll_head(sid), None);
+    sim.abort(cancelled);
+    assert_eq!(sim.status(next), Some(400));
+    assert!(!sim.is_open(sid));
 }
