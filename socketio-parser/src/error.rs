@@ -8,7 +8,8 @@
 //!   for. Neither side broke the protocol; the application decides what to do.
 //!
 //! Offsets in [`DecodeError`] count bytes from the start of the Socket.IO text frame, that is
-//! the packet text without the Engine.IO `4` prefix.
+//! the packet text without the Engine.IO `4` prefix; for a MessagePack frame (the `msgpack`
+//! feature), from the start of that binary frame.
 
 use std::fmt;
 
@@ -130,6 +131,57 @@ pub enum DecodeError {
     /// A binary frame arrived while no attachment was expected.
     #[error("binary frame received while no attachment is expected")]
     UnexpectedBinary,
+    /// A MessagePack frame (the `msgpack` feature) is malformed or is not a valid packet.
+    #[error("invalid MessagePack packet at offset {offset}: {error}")]
+    InvalidMsgpack {
+        /// Where the problem was found, in bytes from the start of the frame.
+        offset: usize,
+        /// What the problem is.
+        error: MsgpackError,
+    },
+}
+
+/// What is wrong with a MessagePack frame, for the `msgpack` feature's decoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum MsgpackError {
+    /// The frame ends inside a value.
+    #[error("unexpected end of the frame")]
+    UnexpectedEnd,
+    /// The byte 0xc1, which MessagePack leaves unused.
+    #[error("the unused marker byte 0xc1")]
+    UnusedMarker,
+    /// Bytes after the packet's map.
+    #[error("trailing bytes after the packet")]
+    TrailingBytes,
+    /// A string holds bytes that are not UTF-8.
+    #[error("invalid UTF-8 in a string")]
+    InvalidUtf8,
+    /// The frame is not a map: a packet is the map `{type, nsp, data?, id?}`.
+    #[error("a packet is a map {{type, nsp, data?, id?}}")]
+    NotAMap,
+    /// One of `type`, `nsp`, `data` or `id` appears twice in the packet's map.
+    #[error("the packet's map repeats a key")]
+    RepeatedKey,
+    /// `type` is missing, not an integer, or not one of 0 to 4.
+    #[error("\"type\" must be an integer from 0 to 4")]
+    InvalidType,
+    /// `nsp` is missing, not a string, or not a namespace this crate can carry.
+    #[error("invalid \"nsp\": {0}")]
+    InvalidNamespace(&'static str),
+    /// `id` is not an integer from 0 to 2^64 - 1.
+    #[error("\"id\" must be an integer from 0 to 2^64-1")]
+    InvalidAckId,
+    /// A map key in the payload is neither a string nor a number.
+    #[error("a map key must be a string or a number")]
+    InvalidMapKey,
+    /// A map in the payload has `"_placeholder": true`, which the JSON form reserves for
+    /// attachments.
+    #[error("a map with \"_placeholder\": true")]
+    PlaceholderKey,
+    /// Binary data in a packet other than EVENT or ACK.
+    #[error("binary data is only allowed in EVENT and ACK packets")]
+    BinaryNotAllowed,
 }
 
 /// What is wrong with a JSON text.
@@ -222,6 +274,11 @@ pub enum EncodeError {
     /// the attachments given with them.
     #[error("invalid raw arguments: {0}")]
     InvalidRawArgs(DecodeError),
+    /// A packet text given to the MessagePack transcoder (the `msgpack` feature) is not a
+    /// valid packet, or its placeholders do not match the attachments given with it; or a
+    /// packet's payload nests deeper than MessagePack encoding allows (512 levels).
+    #[error("cannot transcode the packet to MessagePack: {0}")]
+    InvalidPacketText(DecodeError),
     /// The value could not be serialized.
     #[error("cannot serialize the payload: {0}")]
     Serialize(#[from] serde_json::Error),

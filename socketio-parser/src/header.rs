@@ -28,8 +28,8 @@ pub(crate) struct Header {
     pub(crate) payload_start: usize,
 }
 
-pub(crate) fn parse(frame: &Bytes, max_attachments: usize) -> Result<Header, DecodeError> {
-    let buf: &[u8] = frame;
+pub(crate) fn parse(frame: &[u8], max_attachments: usize) -> Result<Header, DecodeError> {
+    let buf = frame;
     let &first = buf.first().ok_or(DecodeError::EmptyFrame)?;
     let kind = PacketKind::from_digit(first).ok_or(DecodeError::UnknownType { found: first })?;
     let mut i = 1;

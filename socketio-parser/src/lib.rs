@@ -150,6 +150,8 @@ mod error;
 mod header;
 mod jsnum;
 mod json_out;
+#[cfg(feature = "msgpack")]
+pub mod msgpack;
 mod namespace;
 mod packet;
 mod scan;
@@ -161,7 +163,7 @@ pub use binary::Binary;
 pub use config::DecoderConfig;
 pub use decoder::{Decoder, Status, RESERVED_EVENTS};
 pub use encoder::{Encoded, Encoder};
-pub use error::{ArgsError, DecodeError, EncodeError, JsonError, PlaceholderError};
+pub use error::{ArgsError, DecodeError, EncodeError, JsonError, MsgpackError, PlaceholderError};
 pub use json_out::Spread;
 pub use namespace::Namespace;
 pub use packet::{Packet, PacketKind};

@@ -1,0 +1,82 @@
+//! Fuzzes the MessagePack transcoder (`socketio_parser::msgpack`).
+//!
+//! Input: the first byte picks the mode and limits, the rest is the input.
+//! * 0x07: the rest is a packet text, NUL, then attachments separated by NUL, for
+//!   `encode_text_packet`; whatever it makes must decode without panicking.
+//! * 0x02..=0x05: a MessagePack frame decoded with tighter limits; 0x06 with no limit on
+//!   attachments; anything else: the whole input is a frame, default limits.
+//!
+//! Checked for a decoded packet besides "no panic": its two encodings (direct, and through
+//! the text encoder) are the same bytes and decode to the same packet; its text form decodes
+//! with the text decoder to the same packet (so what the transcoder makes is a valid text
+//! packet); the lazy accessors never panic.
+
+#![no_main]
+
+use bytes::Bytes;
+use libfuzzer_sys::fuzz_target;
+use socketio_parser::{msgpack, Binary, Decoder, DecoderConfig, Encoder, Packet, Status};
+
+fuzz_target!(|data: &[u8]| {
+    let (config, frame) = match data.first() {
+        Some(0x07) => return encode_text(&data[1..]),
+        Some(&b @ 0x02..=0x05) => (
+            DecoderConfig::default()
+                .with_max_attachments(usize::from(b) - 1)
+                .with_max_depth(usize::from(b) * 2)
+                .with_max_packet_size(64 << b),
+            &data[1..],
+        ),
+        Some(0x06) => (
+            DecoderConfig::default().with_max_attachments(usize::MAX),
+            &data[1..],
+        ),
+        _ => (DecoderConfig::default(), data),
+    };
+    if let Ok(packet) = msgpack::decode(Bytes::copy_from_slice(frame), &config) {
+        assert!(packet.attachments().len() <= config.max_attachments);
+        check_packet(&packet, &config);
+    }
+});
+
+fn encode_text(data: &[u8]) {
+    let mut parts = data.split(|&b| b == 0);
+    let text = parts.next().unwrap_or_default();
+    let attachments: Vec<Bytes> = parts.map(Bytes::copy_from_slice).collect();
+    if let Ok(frame) = msgpack::encode_text_packet(text, &attachments) {
+        if let Ok(packet) = msgpack::decode(frame, &DecoderConfig::default()) {
+            check_packet(&packet, &DecoderConfig::default());
+        }
+    }
+}
+
+fn check_packet(packet: &Packet, config: &DecoderConfig) {
+    let _ = packet.event_name().map(|n| n.to_string());
+    let _ = packet.args::<Vec<serde_json::Value>>();
+    let _ = packet.args::<(String, Binary)>();
+    let _ = packet.payload_as::<serde_json::Value>();
+
+    let frame = msgpack::encode(packet).expect("a decoded packet encodes");
+    let unlimited = config.clone().with_max_packet_size(usize::MAX);
+    let again = msgpack::decode(frame.clone(), &unlimited).expect("its encoding decodes");
+    assert_eq!(&again, packet);
+
+    let text = Encoder::new().encode(packet);
+    let through_text = msgpack::encode_text_packet(&text.text, &text.attachments)
+        .expect("the text form transcodes");
+    assert_eq!(through_text, frame);
+
+    let mut decoder = Decoder::with_config(unlimited);
+    let mut status = decoder
+        .push_text(text.text.clone())
+        .expect("the text form is a valid text packet");
+    for attachment in &text.attachments {
+        status = decoder
+            .push_binary(attachment.clone())
+            .expect("its attachments are accepted");
+    }
+    match status {
+        Status::Complete(decoded) => assert_eq!(&decoded, packet),
+        Status::NeedsAttachments(n) => panic!("the text form still needs {n} attachments"),
+    }
+}
