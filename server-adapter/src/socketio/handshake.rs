@@ -14,11 +14,58 @@ use crate::engine::{HandshakeHeaders, HandshakeRequest};
 pub struct Handshake {
     request: Arc<HandshakeRequest>,
     auth: Option<Bytes>,
+    /// When the socket asked to join, in milliseconds since the Unix epoch.
+    issued: u64,
 }
 
 impl Handshake {
     pub(crate) fn new(request: Arc<HandshakeRequest>, auth: Option<Bytes>) -> Self {
-        Handshake { request, auth }
+        let issued = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        Handshake {
+            request,
+            auth,
+            issued,
+        }
+    }
+
+    /// When the socket asked to join, in milliseconds since the Unix epoch.
+    pub fn issued(&self) -> u64 {
+        self.issued
+    }
+
+    /// The handshake as the Node server's `socket.handshake` object, which is what
+    /// other servers get from `fetchSockets()`: `headers`, `time`, `address`,
+    /// `xdomain`, `secure`, `issued`, `url`, `query` and `auth`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut headers = serde_json::Map::new();
+        for (name, value) in self.request.headers.iter() {
+            headers
+                .entry(name.to_owned())
+                .or_insert_with(|| serde_json::Value::String(value.to_owned()));
+        }
+        let mut query = serde_json::Map::new();
+        for pair in self.request.query.split('&').filter(|p| !p.is_empty()) {
+            let name = pair.split('=').next().unwrap_or_default();
+            let decoded = engineio::query_value(&self.request.query, name).unwrap_or_default();
+            query
+                .entry(name.to_owned())
+                .or_insert(serde_json::Value::String(decoded));
+        }
+        let auth = serde_json::from_slice(self.auth_json())
+            .unwrap_or_else(|_| serde_json::Value::Object(Default::default()));
+        serde_json::json!({
+            "headers": headers,
+            "time": format!("{} ms since 1970-01-01T00:00:00Z", self.issued),
+            "address": self.request.address.map(|a| a.ip().to_string()),
+            "xdomain": self.request.headers.get("origin").is_some(),
+            "secure": false,
+            "issued": self.issued,
+            "url": format!("/socket.io/?{}", self.request.query),
+            "query": query,
+            "auth": auth,
+        })
     }
 
     /// The CONNECT payload as JSON text (`{}` when the client sent none).
