@@ -1,0 +1,271 @@
+//! The Redis adapter against a real `redis-server` (started here on a free loopback
+//! port, no persistence, stopped by its PID): a cluster of Rust servers with official
+//! `socket.io-client` clients spread over them, a mixed cluster with the official Node
+//! server and `@socket.io/redis-adapter` 8.3, and Redis going away mid-run.
+//!
+//! Needs `redis-server` on the PATH (Debian's `redis-server` package; the test command
+//! installs it) and the npm packages of `tests/node` (`npm ci --prefix tests/node`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use server_adapter::socketio::{AckSender, Args, Data, SocketIo, SocketRef};
+use server_adapter::Server;
+use socketio_redis::{RedisAdapter, RedisAdapterConfig};
+use tokio::net::TcpListener;
+
+/// A `redis-server` of this test, stopped (by its PID) when dropped.
+struct Redis {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Redis {
+    fn start() -> Redis {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free loopback port")
+            .port();
+        Redis::start_on(port)
+    }
+
+    fn start_on(port: u16) -> Redis {
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("redis-server is needed for these tests (apt-get install redis-server): {e}")
+            });
+        // Wait (bounded) until it accepts connections.
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Redis { child, port };
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("redis-server did not start on port {port}");
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn config() -> RedisAdapterConfig {
+    RedisAdapterConfig {
+        requests_timeout: Duration::from_millis(2000),
+        reconnect_delay: Duration::from_millis(100),
+        ..RedisAdapterConfig::default()
+    }
+}
+
+/// One Rust server with the handlers the Node script calls, on a loopback port.
+async fn rust_server(redis: &str) -> (SocketIo, SocketAddr) {
+    let adapter = RedisAdapter::connect(redis, config()).await.unwrap();
+    let io = SocketIo::builder().adapter(adapter).build();
+    let i = io.clone();
+    io.on_server_side_emit("ping", |args, ack| {
+        if let Some(ack) = ack {
+            let arg = args.first().and_then(Value::as_str).unwrap_or_default();
+            ack.send(json!(format!("pong-rust:{arg}")));
+        }
+    });
+    io.of("/").on_connection(move |socket: SocketRef| {
+        let io = i.clone();
+        async move {
+            let auth: Value = socket.handshake().auth().unwrap_or(Value::Null);
+            socket.set_shared_data(json!({"name": auth["name"]}));
+            handlers(&socket, &io);
+        }
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = Server::new().mount(io.clone());
+    tokio::spawn(async move { server.serve(listener).await });
+    (io, addr)
+}
+
+fn handlers(socket: &SocketRef, io: &SocketIo) {
+    socket.on("join", |s: SocketRef, Data(room): Data<String>, ack: AckSender| async move {
+        s.join(room);
+        let _ = ack.send(&"joined");
+    });
+    let i = io.clone();
+    socket.on("join-other", move |Args((sid, room)): Args<(String, String)>, ack: AckSender| {
+        let io = i.clone();
+        async move {
+            io.to(sid).sockets_join(room);
+            let _ = ack.send(&true);
+        }
+    });
+    socket.on("cast", |s: SocketRef, Args((room, text)): Args<(String, String)>, ack: AckSender| async move {
+        let _ = s.nsp().to(room).emit("hello", &text);
+        let _ = ack.send(&true);
+    });
+    socket.on(
+        "cast-except",
+        |s: SocketRef, Args((room, except, text)): Args<(String, String, String)>, ack: AckSender| async move {
+            let _ = s.to(room).except(except).emit("hello", &text);
+            let _ = ack.send(&true);
+        },
+    );
+    let i = io.clone();
+    socket.on("rust-fetch", move |Data(room): Data<String>, ack: AckSender| {
+        let io = i.clone();
+        async move {
+            let list: Vec<Value> = match io.to(room).fetch_sockets().await {
+                Ok(list) => list
+                    .iter()
+                    .map(|s| json!({"id": s.id(), "rooms": s.rooms(), "data": s.data(), "handshake": s.handshake()}))
+                    .collect(),
+                Err(e) => vec![json!(e.to_string())],
+            };
+            let _ = ack.send(&list);
+        }
+    });
+    let i = io.clone();
+    socket.on("rust-sse", move |Data(arg): Data<String>, ack: AckSender| {
+        let io = i.clone();
+        async move {
+            let answers = io
+                .server_side_emit_with_ack("ping", &[json!(arg)])
+                .await
+                .unwrap_or_else(|e| vec![json!(e.to_string())]);
+            let _ = ack.send(&answers);
+        }
+    });
+    let i = io.clone();
+    socket.on("rust-acks", move |Data(room): Data<String>, ack: AckSender| {
+        let io = i.clone();
+        async move {
+            let acks = io
+                .to(room)
+                .timeout(Duration::from_secs(3))
+                .emit_with_ack_cluster::<_, String>("poll", &"q")
+                .await
+                .unwrap();
+            let _ = ack.send(&acks.answers());
+        }
+    });
+    let i = io.clone();
+    socket.on("rust-acks-all", move |Data(ms): Data<u64>, ack: AckSender| {
+        let io = i.clone();
+        async move {
+            let acks = io
+                .of("/")
+                .broadcast()
+                .timeout(Duration::from_millis(ms))
+                .emit_with_ack_cluster::<_, String>("poll", &"q")
+                .await
+                .unwrap();
+            let complete = acks.complete;
+            let count = acks.answers().len();
+            let _ = ack.send(&json!({"count": count, "complete": complete}));
+        }
+    });
+    let i = io.clone();
+    socket.on("rust-rooms", move |ack: AckSender| {
+        let io = i.clone();
+        async move {
+            let rooms = io.all_rooms().await.unwrap_or_default();
+            let _ = ack.send(&rooms);
+        }
+    });
+}
+
+fn node_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/node")
+}
+
+/// Runs the Node script, bounded, and returns its output.
+async fn node(args: &[String]) -> String {
+    let dir = node_dir();
+    assert!(
+        dir.join("node_modules/@socket.io/redis-adapter").is_dir(),
+        "the npm packages are not installed: run `npm ci --prefix tests/node`"
+    );
+    let child = tokio::process::Command::new("node")
+        .arg("redis-cluster.js")
+        .args(args)
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("`node` (Node.js 20) must be on the PATH");
+    let out = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
+        .await
+        .expect("the Node script finished in time")
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned()
+        + &String::from_utf8_lossy(&out.stderr);
+    println!("{text}");
+    text
+}
+
+fn expect_ok(out: &str, names: &[&str]) {
+    for name in names {
+        assert!(
+            out.lines().any(|l| l == format!("ok {name}")),
+            "{name} did not pass:\n{out}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mixed_cluster_with_the_official_node_server_and_adapter() {
+    let redis = Redis::start();
+    let (_io, addr) = rust_server(&redis.url()).await;
+    let out = node(&["mixed".into(), redis.url(), format!("http://{addr}")]).await;
+    expect_ok(
+        &out,
+        &[
+            "node-broadcast-reaches-rust-clients",
+            "rust-broadcast-reaches-node-clients",
+            "node-fetchSockets-sees-rust-sockets",
+            "rust-fetchSockets-sees-node-sockets",
+            "node-serverSideEmit-with-ack-reaches-rust",
+            "rust-serverSideEmit-with-ack-reaches-node",
+            "node-broadcast-acks-across-both",
+            "rust-broadcast-acks-across-both",
+            "node-remote-join-and-rooms",
+            "redis-emitter-reaches-rust-clients",
+            "node-disconnectSockets-reaches-rust",
+        ],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_rust_servers_and_120_official_clients() {
+    let redis = Redis::start();
+    let mut urls = Vec::new();
+    let mut servers = Vec::new();
+    for _ in 0..3 {
+        let (io, addr) = rust_server(&redis.url()).await;
+        urls.push(format!("http://{addr}"));
+        servers.push(io);
+    }
+    let out = node(&["cluster".into(), urls.join(","), "120".into()]).await;
+    expect_ok(
+        &out,
+        &[
+            "room-broadcast-exact-delivery-with-except",
+            "fetchSockets-across-servers",
+            "broadcast-acks-across-servers-and-timeout",
+            "remote-join-and-all-rooms",
+            "server-side-emit-with-ack-across-servers",
+        ],
+    );
+}
