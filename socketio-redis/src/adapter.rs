@@ -165,7 +165,7 @@ impl Shared {
                 self.on_request(&nsp, &channels, &msg.payload);
                 return;
             }
-            if let Ok(room) = channels.room_of(&msg.channel) {
+            if let Some(room) = channels.room_of(&msg.channel) {
                 self.on_broadcast(&nsp, room, &msg.payload);
                 return;
             }
@@ -495,7 +495,11 @@ impl Shared {
 }
 
 /// Hands the gathered values over when `complete`; true when the request is finished.
-fn finish<T: Default>(complete: bool, done: &mut Option<oneshot::Sender<T>>, values: &mut T) -> bool {
+fn finish<T: Default>(
+    complete: bool,
+    done: &mut Option<oneshot::Sender<T>>,
+    values: &mut T,
+) -> bool {
     if complete {
         if let Some(done) = done.take() {
             let _ = done.send(std::mem::take(values));
@@ -591,7 +595,9 @@ impl Adapter for RedisAdapter {
             };
             let request_id = crate::uid(6);
             let (tx, mut rx) = mpsc::unbounded_channel();
-            shared.pending().insert(request_id.clone(), Pending::Acks(tx));
+            shared
+                .pending()
+                .insert(request_id.clone(), Pending::Acks(tx));
             let request = Request::Broadcast {
                 uid: shared.uid.clone(),
                 request_id: request_id.clone(),
@@ -662,7 +668,14 @@ impl Adapter for RedisAdapter {
                 done: Some(done),
             };
             shared
-                .ask("fetchSockets", channels, request_id, pending, request, answer)
+                .ask(
+                    "fetchSockets",
+                    channels,
+                    request_id,
+                    pending,
+                    request,
+                    answer,
+                )
                 .await
         })
     }
@@ -675,9 +688,10 @@ impl Adapter for RedisAdapter {
             opts,
             rooms: rooms.to_vec(),
         };
-        self.shared
-            .publisher
-            .publish(self.shared.channels(nsp).request, wire::encode_request(&request));
+        self.shared.publisher.publish(
+            self.shared.channels(nsp).request,
+            wire::encode_request(&request),
+        );
     }
 
     fn del_sockets(&self, nsp: &str, opts: &BroadcastOptions, rooms: &[String]) {
@@ -688,9 +702,10 @@ impl Adapter for RedisAdapter {
             opts,
             rooms: rooms.to_vec(),
         };
-        self.shared
-            .publisher
-            .publish(self.shared.channels(nsp).request, wire::encode_request(&request));
+        self.shared.publisher.publish(
+            self.shared.channels(nsp).request,
+            wire::encode_request(&request),
+        );
     }
 
     fn disconnect_sockets(&self, nsp: &str, opts: &BroadcastOptions, close: bool) {
@@ -701,9 +716,10 @@ impl Adapter for RedisAdapter {
             opts,
             close,
         };
-        self.shared
-            .publisher
-            .publish(self.shared.channels(nsp).request, wire::encode_request(&request));
+        self.shared.publisher.publish(
+            self.shared.channels(nsp).request,
+            wire::encode_request(&request),
+        );
     }
 
     fn server_side_emit(&self, nsp: &str, event: &str, args: &[Value]) {
@@ -714,9 +730,10 @@ impl Adapter for RedisAdapter {
             request_id: None,
             data,
         };
-        self.shared
-            .publisher
-            .publish(self.shared.channels(nsp).request, wire::encode_request(&request));
+        self.shared.publisher.publish(
+            self.shared.channels(nsp).request,
+            wire::encode_request(&request),
+        );
     }
 
     fn server_side_emit_with_ack(
@@ -747,7 +764,14 @@ impl Adapter for RedisAdapter {
                 done: Some(done),
             };
             shared
-                .ask("serverSideEmit", channels, request_id, pending, request, answer)
+                .ask(
+                    "serverSideEmit",
+                    channels,
+                    request_id,
+                    pending,
+                    request,
+                    answer,
+                )
                 .await
         })
     }

@@ -95,7 +95,11 @@ impl RedisEmitter {
 
     /// Emits `event` with `data` (one argument, or several as a tuple) to the selected
     /// sockets of every server.
-    pub async fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), crate::Error> {
+    pub async fn emit<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> Result<(), crate::Error> {
         let encoded = Encoder::new()
             .event(&self.nsp, event, None, data)
             .map_err(|e| wire::WireError::Packet(e.to_string()))?;

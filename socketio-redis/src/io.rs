@@ -12,7 +12,10 @@ use tokio::sync::{mpsc, oneshot, Notify};
 /// Work for the publishing connection.
 #[derive(Debug)]
 pub(crate) enum Outgoing {
-    Publish { channel: String, payload: Bytes },
+    Publish {
+        channel: String,
+        payload: Bytes,
+    },
     NumSub {
         channel: String,
         reply: oneshot::Sender<Option<usize>>,
@@ -43,9 +46,7 @@ impl Publisher {
     /// The subscriber count of `channel` (`PUBSUB NUMSUB`), `None` when Redis cannot tell.
     pub(crate) async fn numsub(&self, channel: String) -> Option<usize> {
         let (reply, answer) = oneshot::channel();
-        self.tx
-            .try_send(Outgoing::NumSub { channel, reply })
-            .ok()?;
+        self.tx.try_send(Outgoing::NumSub { channel, reply }).ok()?;
         answer.await.ok().flatten()
     }
 }

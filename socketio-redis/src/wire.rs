@@ -115,14 +115,14 @@ impl Channels {
         }
     }
 
-    /// The room a broadcast channel names (`None` for the namespace-wide channel, or a
-    /// channel of another namespace).
-    pub fn room_of<'a>(&self, channel: &'a str) -> Result<Option<&'a str>, ()> {
-        let rest = channel.strip_prefix(self.broadcast.as_str()).ok_or(())?;
+    /// The room a broadcast channel of this namespace names: `Some(None)` for the
+    /// namespace-wide channel, `None` for a channel that is not this namespace's.
+    pub fn room_of<'a>(&self, channel: &'a str) -> Option<Option<&'a str>> {
+        let rest = channel.strip_prefix(self.broadcast.as_str())?;
         if rest.is_empty() {
-            return Ok(None);
+            return Some(None);
         }
-        rest.strip_suffix('#').map(Some).ok_or(())
+        rest.strip_suffix('#').map(Some)
     }
 }
 
@@ -280,7 +280,9 @@ pub fn mp_to_json(value: &Mp) -> Value {
             (_, Some(s)) => json!(s),
             _ => Value::Null,
         },
-        Mp::F32(f) => serde_json::Number::from_f64(f64::from(*f)).map_or(Value::Null, Value::Number),
+        Mp::F32(f) => {
+            serde_json::Number::from_f64(f64::from(*f)).map_or(Value::Null, Value::Number)
+        }
         Mp::F64(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
         Mp::String(s) => Value::String(String::from_utf8_lossy(s.as_bytes()).into_owned()),
         Mp::Binary(b) => json!({"type": "Buffer", "data": b}),
@@ -753,7 +755,10 @@ pub fn decode_response(frame: &Bytes) -> Result<Response, WireError> {
                 // A JSON ack (a custom parser): its value as MessagePack.
                 None => {
                     let mut out = BytesMut::new();
-                    write_mp(&mut out, &json_to_mp(v.get("packet").unwrap_or(&Value::Null)));
+                    write_mp(
+                        &mut out,
+                        &json_to_mp(v.get("packet").unwrap_or(&Value::Null)),
+                    );
                     out.freeze()
                 }
             },
@@ -780,7 +785,11 @@ pub fn decode_response(frame: &Bytes) -> Result<Response, WireError> {
 
 /// The client's answer inside a `BROADCAST_ACK` (one MessagePack value), as the ACK
 /// packet the local path produces (`[value]`, binary as attachments).
-pub fn ack_packet(nsp: &Namespace, value: &[u8], config: &DecoderConfig) -> Result<Packet, WireError> {
+pub fn ack_packet(
+    nsp: &Namespace,
+    value: &[u8],
+    config: &DecoderConfig,
+) -> Result<Packet, WireError> {
     let mut frame = BytesMut::with_capacity(value.len() + 32 + nsp.as_str().len());
     frame.put_u8(0x84);
     mp_str(&mut frame, "type");

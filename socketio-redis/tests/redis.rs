@@ -33,8 +33,17 @@ impl Redis {
     }
 
     fn start_on(port: u16) -> Redis {
-        let child = std::process::Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        let mut child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -48,6 +57,8 @@ impl Redis {
             }
             std::thread::sleep(Duration::from_millis(25));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("redis-server did not start on port {port}");
     }
 
@@ -98,25 +109,36 @@ async fn rust_server(redis: &str) -> (SocketIo, SocketAddr) {
 }
 
 fn handlers(socket: &SocketRef, io: &SocketIo) {
-    socket.on("join", |s: SocketRef, Data(room): Data<String>, ack: AckSender| async move {
-        s.join(room);
-        let _ = ack.send(&"joined");
-    });
+    socket.on(
+        "join",
+        |s: SocketRef, Data(room): Data<String>, ack: AckSender| async move {
+            s.join(room);
+            let _ = ack.send(&"joined");
+        },
+    );
     let i = io.clone();
-    socket.on("join-other", move |Args((sid, room)): Args<(String, String)>, ack: AckSender| {
-        let io = i.clone();
-        async move {
-            io.to(sid).sockets_join(room);
+    socket.on(
+        "join-other",
+        move |Args((sid, room)): Args<(String, String)>, ack: AckSender| {
+            let io = i.clone();
+            async move {
+                io.to(sid).sockets_join(room);
+                let _ = ack.send(&true);
+            }
+        },
+    );
+    socket.on(
+        "cast",
+        |s: SocketRef, Args((room, text)): Args<(String, String)>, ack: AckSender| async move {
+            let _ = s.nsp().to(room).emit("hello", &text);
             let _ = ack.send(&true);
-        }
-    });
-    socket.on("cast", |s: SocketRef, Args((room, text)): Args<(String, String)>, ack: AckSender| async move {
-        let _ = s.nsp().to(room).emit("hello", &text);
-        let _ = ack.send(&true);
-    });
+        },
+    );
     socket.on(
         "cast-except",
-        |s: SocketRef, Args((room, except, text)): Args<(String, String, String)>, ack: AckSender| async move {
+        |s: SocketRef,
+         Args((room, except, text)): Args<(String, String, String)>,
+         ack: AckSender| async move {
             let _ = s.to(room).except(except).emit("hello", &text);
             let _ = ack.send(&true);
         },
@@ -136,45 +158,54 @@ fn handlers(socket: &SocketRef, io: &SocketIo) {
         }
     });
     let i = io.clone();
-    socket.on("rust-sse", move |Data(arg): Data<String>, ack: AckSender| {
-        let io = i.clone();
-        async move {
-            let answers = io
-                .server_side_emit_with_ack("ping", &[json!(arg)])
-                .await
-                .unwrap_or_else(|e| vec![json!(e.to_string())]);
-            let _ = ack.send(&answers);
-        }
-    });
+    socket.on(
+        "rust-sse",
+        move |Data(arg): Data<String>, ack: AckSender| {
+            let io = i.clone();
+            async move {
+                let answers = io
+                    .server_side_emit_with_ack("ping", &[json!(arg)])
+                    .await
+                    .unwrap_or_else(|e| vec![json!(e.to_string())]);
+                let _ = ack.send(&answers);
+            }
+        },
+    );
     let i = io.clone();
-    socket.on("rust-acks", move |Data(room): Data<String>, ack: AckSender| {
-        let io = i.clone();
-        async move {
-            let acks = io
-                .to(room)
-                .timeout(Duration::from_secs(3))
-                .emit_with_ack_cluster::<_, String>("poll", &"q")
-                .await
-                .unwrap();
-            let _ = ack.send(&acks.answers());
-        }
-    });
+    socket.on(
+        "rust-acks",
+        move |Data(room): Data<String>, ack: AckSender| {
+            let io = i.clone();
+            async move {
+                let acks = io
+                    .to(room)
+                    .timeout(Duration::from_secs(3))
+                    .emit_with_ack_cluster::<_, String>("poll", &"q")
+                    .await
+                    .unwrap();
+                let _ = ack.send(&acks.answers());
+            }
+        },
+    );
     let i = io.clone();
-    socket.on("rust-acks-all", move |Data(ms): Data<u64>, ack: AckSender| {
-        let io = i.clone();
-        async move {
-            let acks = io
-                .of("/")
-                .broadcast()
-                .timeout(Duration::from_millis(ms))
-                .emit_with_ack_cluster::<_, String>("poll", &"q")
-                .await
-                .unwrap();
-            let complete = acks.complete;
-            let count = acks.answers().len();
-            let _ = ack.send(&json!({"count": count, "complete": complete}));
-        }
-    });
+    socket.on(
+        "rust-acks-all",
+        move |Data(ms): Data<u64>, ack: AckSender| {
+            let io = i.clone();
+            async move {
+                let acks = io
+                    .of("/")
+                    .broadcast()
+                    .timeout(Duration::from_millis(ms))
+                    .emit_with_ack_cluster::<_, String>("poll", &"q")
+                    .await
+                    .unwrap();
+                let complete = acks.complete;
+                let count = acks.answers().len();
+                let _ = ack.send(&json!({"count": count, "complete": complete}));
+            }
+        },
+    );
     let i = io.clone();
     socket.on("rust-rooms", move |ack: AckSender| {
         let io = i.clone();
@@ -209,8 +240,8 @@ async fn node(args: &[String]) -> String {
         .await
         .expect("the Node script finished in time")
         .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned()
-        + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     println!("{text}");
     text
 }
@@ -268,4 +299,69 @@ async fn three_rust_servers_and_120_official_clients() {
             "server-side-emit-with-ack-across-servers",
         ],
     );
+}
+
+/// Polls `f` every 50 ms until it is true, at most `limit`.
+async fn eventually<F: std::future::Future<Output = bool>>(
+    limit: Duration,
+    mut f: impl FnMut() -> F,
+) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    while tokio::time::Instant::now() < deadline {
+        if f().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_killed_and_restarted_and_a_silent_node() {
+    let redis = Redis::start();
+    let port = redis.port;
+    let (a, _) = rust_server(&redis.url()).await;
+    let (_b, _) = rust_server(&redis.url()).await;
+    let pong = |io: SocketIo| async move {
+        io.server_side_emit_with_ack("ping", &[json!("a")])
+            .await
+            .ok()
+            == Some(vec![json!("pong-rust:a")])
+    };
+    assert!(
+        eventually(Duration::from_secs(10), || pong(a.clone())).await,
+        "the two servers see each other"
+    );
+
+    drop(redis);
+    // Local traffic goes on; cross-node requests fail within the timeout, never hang.
+    a.emit("local", &1).unwrap();
+    let started = std::time::Instant::now();
+    let result = a.fetch_sockets().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "bounded by the request timeout"
+    );
+    assert!(result.is_err() || result.is_ok_and(|s| s.is_empty()));
+
+    let redis = Redis::start_on(port);
+    assert!(
+        eventually(Duration::from_secs(15), || pong(a.clone())).await,
+        "cross-node traffic resumes after Redis comes back"
+    );
+
+    // A node that subscribes but never answers: the request ends with a timeout error.
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut silent = client.get_async_pubsub().await.unwrap();
+    silent.subscribe("socket.io-request#/#").await.unwrap();
+    let started = std::time::Instant::now();
+    let result = a.all_rooms().await;
+    assert!(
+        matches!(
+            result,
+            Err(server_adapter::socketio::AdapterError::Timeout { .. })
+        ),
+        "{result:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(4));
 }

@@ -249,7 +249,10 @@ fn binary_crosses_as_attachments() {
     let frames: Vec<_> = b1.0.outbound.drain().into_iter().collect();
     match &frames[..] {
         [Command::Send { frame, .. }] => {
-            assert_eq!(&frame.text[..], br#"51-["file",{"_placeholder":true,"num":0}]"#);
+            assert_eq!(
+                &frame.text[..],
+                br#"51-["file",{"_placeholder":true,"num":0}]"#
+            );
             assert_eq!(&frame.attachments[0][..], &[1, 2]);
         }
         other => panic!("one frame expected: {other:?}"),
@@ -266,12 +269,18 @@ fn join_leave_disconnect_and_rooms_cross_servers() {
     let b1 = socket(&b, 2);
     b1.join("x");
     a.to("x").sockets_join("y");
-    assert_eq!(b1.rooms(), vec![b1.id().to_string(), "x".into(), "y".into()]);
+    assert_eq!(
+        b1.rooms(),
+        vec![b1.id().to_string(), "x".into(), "y".into()]
+    );
     a.sockets_join("all");
     assert!(a1.rooms().contains(&"all".to_owned()));
     assert!(b1.rooms().contains(&"all".to_owned()));
     a.to("y").sockets_leave("x");
-    assert_eq!(b1.rooms(), vec![b1.id().to_string(), "all".into(), "y".into()]);
+    assert_eq!(
+        b1.rooms(),
+        vec![b1.id().to_string(), "all".into(), "y".into()]
+    );
 
     let rooms = rt.block_on(a.all_rooms()).unwrap();
     let mut want = vec![

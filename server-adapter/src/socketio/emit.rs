@@ -141,7 +141,12 @@ impl SocketEmitter {
 }
 
 /// Queues one shared frame on every socket of `ns` that `selection` names.
-pub(crate) fn deliver(ns: &NamespaceInner, selection: &Selection, frame: &Arc<Frame>, volatile: bool) {
+pub(crate) fn deliver(
+    ns: &NamespaceInner,
+    selection: &Selection,
+    frame: &Arc<Frame>,
+    volatile: bool,
+) {
     ns.members().for_each(selection, |socket| {
         let command = Command::Send {
             namespace: ns.name.clone(),
