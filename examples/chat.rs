@@ -16,6 +16,7 @@
 //! ```sh
 //! ./scripts/chat.sh                       # installs the browser client, then runs this
 //! PORT=8080 cargo run --example chat      # once it is installed; PORT=0 picks a free port
+//! REDIS_URL=redis://127.0.0.1:6379 PORT=3001 cargo run --example chat   # one of several servers
 //! ```
 
 use std::path::Path;
@@ -24,14 +25,14 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::json;
 use server_adapter::http::{Request, Response};
-use server_adapter::socketio::{AckSender, Data, DisconnectReason, SocketIo, SocketRef, Value};
+use server_adapter::socketio::{
+    AckSender, Data, DisconnectReason, SocketIo, SocketIoBuilder, SocketRef, Value,
+};
 use server_adapter::Server;
 
 /// The chat's Socket.IO handlers and its page, on one HTTP server.
 pub fn chat() -> Server {
-    let io = SocketIo::builder()
-        .cors(engineio::Cors::any_origin())
-        .build();
+    let io = with_redis(SocketIo::builder().cors(engineio::Cors::any_origin())).build();
     io.of("/").on_connection(|socket: SocketRef| async move {
         println!("{} connected", socket.id());
         socket.on("join", join);
@@ -86,6 +87,20 @@ async fn main() -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("chat listening on http://{}", listener.local_addr()?);
     chat().serve(listener).await
+}
+
+/// With `REDIS_URL` set (`redis://127.0.0.1:6379`), rooms span every chat server on that
+/// Redis (the Redis adapter); without it, this server's rooms are all there is.
+fn with_redis(builder: SocketIoBuilder) -> SocketIoBuilder {
+    match std::env::var("REDIS_URL") {
+        Ok(url) => {
+            let adapter = socketio_redis::RedisAdapter::new(&url, Default::default())
+                .unwrap_or_else(|e| panic!("REDIS_URL={url}: {e}"));
+            println!("rooms shared through Redis at {url}");
+            builder.adapter(adapter)
+        }
+        Err(_) => builder,
+    }
 }
 
 /// The page: ours, built into the binary.

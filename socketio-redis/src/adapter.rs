@@ -103,9 +103,9 @@ impl std::fmt::Debug for RedisAdapter {
 
 impl RedisAdapter {
     /// An adapter on the Redis server at `url` (`redis://host:port`). Must be called
-    /// inside a tokio runtime; the connections are made by its tasks, which retry while
-    /// Redis is unreachable (the URL itself is checked here).
-    pub async fn connect(url: &str, config: RedisAdapterConfig) -> Result<Self, crate::Error> {
+    /// inside a tokio runtime: the connections are made by its tasks, which retry while
+    /// Redis is unreachable (only the URL is checked here).
+    pub fn new(url: &str, config: RedisAdapterConfig) -> Result<Self, crate::Error> {
         let client = redis::Client::open(url)?;
         let publisher = Publisher::start(client.clone(), config.max_queued, config.reconnect_delay);
         let subscriptions = Arc::new(Subscriptions::default());
@@ -131,6 +131,11 @@ impl RedisAdapter {
             },
         );
         Ok(RedisAdapter { shared })
+    }
+
+    /// Same as [`new`](Self::new), from async code.
+    pub async fn connect(url: &str, config: RedisAdapterConfig) -> Result<Self, crate::Error> {
+        Self::new(url, config)
     }
 
     /// This node's uid on the wire.
