@@ -1,9 +1,12 @@
 // The Node.js half of scripts/bench-parser.sh: the same cases and operations as
-// benches/src/bin/parser_bench.rs, on the official socket.io-parser. Prints JSON:
-// { rows: [{case, op, ns}], encoded: {case: text} }. `--quick` shortens every run.
+// benches/src/bin/parser_bench.rs, on the official socket.io-parser and
+// socket.io-msgpack-parser. Prints JSON:
+// { rows: [{case, op, ns}], encoded: {case: text}, msgpack: {case: hex} }. `--quick` shortens
+// every run.
 "use strict";
 
 const { Encoder, Decoder, PacketType } = require("socket.io-parser");
+const msgpackParser = require("socket.io-msgpack-parser");
 
 const quick = process.argv.includes("--quick");
 const plan = quick
@@ -76,4 +79,27 @@ for (const [name, data] of Object.entries(cases)) {
   });
 }
 
-process.stdout.write(JSON.stringify({ rows, encoded, sink }));
+// The same cases through the MessagePack parser: one binary frame per packet.
+const mpEncoder = new msgpackParser.Encoder();
+const mpDecoder = new msgpackParser.Decoder();
+mpDecoder.on("decoded", (p) => {
+  last = p;
+});
+const msgpack = {};
+for (const [name, data] of Object.entries(cases)) {
+  const [frame] = mpEncoder.encode({ type: PacketType.EVENT, data, nsp: "/" });
+  msgpack[name] = Buffer.from(frame).toString("hex");
+  const decodeNs = measure(() => {
+    mpDecoder.add(frame);
+    return last;
+  });
+  rows.push({ case: name, op: "msgpack decode", ns: decodeNs });
+  rows.push({ case: name, op: "msgpack decode+args", ns: decodeNs });
+  rows.push({
+    case: name,
+    op: "msgpack encode",
+    ns: measure(() => mpEncoder.encode({ type: PacketType.EVENT, data, nsp: "/" })),
+  });
+}
+
+process.stdout.write(JSON.stringify({ rows, encoded, msgpack, sink }));

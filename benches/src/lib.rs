@@ -68,14 +68,14 @@ pub struct Row {
 /// Prints `case, op, Rust ns/op, Node ns/op, ratio (Node / Rust)`.
 pub fn print_table(rust: &[Row], node: &[Row]) {
     println!(
-        "{:<10} {:<14} {:>14} {:>14} {:>10}",
+        "{:<10} {:<20} {:>14} {:>14} {:>10}",
         "case", "op", "Rust ns/op", "Node ns/op", "Node/Rust"
     );
     for row in rust {
         let other = node.iter().find(|n| n.case == row.case && n.op == row.op);
         match other {
             Some(n) => println!(
-                "{:<10} {:<14} {:>14.0} {:>14.0} {:>9.1}x",
+                "{:<10} {:<20} {:>14.0} {:>14.0} {:>9.1}x",
                 row.case,
                 row.op,
                 row.ns,
@@ -83,7 +83,7 @@ pub fn print_table(rust: &[Row], node: &[Row]) {
                 n.ns / row.ns
             ),
             None => println!(
-                "{:<10} {:<14} {:>14.0} {:>14} {:>10}",
+                "{:<10} {:<20} {:>14.0} {:>14} {:>10}",
                 row.case, row.op, row.ns, "-", "-"
             ),
         }

@@ -85,6 +85,13 @@
 //! through [`Binary`]; a plain `Vec<u8>` is an array of numbers, as in JavaScript. The
 //! [`binary`] module explains how this works with serde.
 //!
+//! # MessagePack (feature `msgpack`)
+//!
+//! Clients of the official `socket.io-msgpack-parser` send each packet as one MessagePack
+//! binary message. With the cargo feature `msgpack`, the `msgpack` module decodes such a
+//! frame into the same [`Packet`] the text decoder would produce, and transcodes the
+//! [`Encoder`]'s text into the frame the Node server would send; its docs show the loop.
+//!
 //! # Design
 //!
 //! * **Lazy, zero-copy decoding.** Decoding frames the header (type, attachment count,

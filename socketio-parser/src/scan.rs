@@ -568,7 +568,7 @@ impl<'b> Scanner<'b, '_, '_> {
 /// Returns the first offset at or after `pos` holding `"`, `\`, a control byte or a non-ASCII
 /// byte (or `buf.len()`), looking at eight bytes at a time.
 #[inline]
-fn skip_plain(buf: &[u8], mut pos: usize) -> usize {
+pub(crate) fn skip_plain(buf: &[u8], mut pos: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     while let Some(chunk) = buf.get(pos..pos + 8) {

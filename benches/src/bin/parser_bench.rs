@@ -11,14 +11,21 @@
 //!   types, the work a handler would add. The Node figure is its `decode`, which already
 //!   includes parsing.
 //! * `encode`: arguments in, text frame (and attachments) out.
+//! * `msgpack decode`, `msgpack decode+args`, `msgpack encode`: the same through the
+//!   MessagePack transcoder (`socketio_parser::msgpack`) beside the npm
+//!   `socket.io-msgpack-parser`: one binary frame in, the packet out; arguments in, the text
+//!   encoder then the transcoder, one frame out (the path of a server that encodes a
+//!   broadcast once as text).
 //!
 //! Usage: `parser_bench [--node <results.json>] [--quick] [--only <case>/<op>]`. With `--node`, the Node figures
-//! are read from that file (written by `benches/node/parser-bench.js`), the encoded texts are
-//! checked to be identical, and the table shows both.
+//! are read from that file (written by `benches/node/parser-bench.js`), the encoded texts and
+//! MessagePack frames are checked to be identical, and the table shows both.
 
 use bytes::{Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
-use socketio_parser::{Binary, Decoder, Encoder, Namespace, Packet, Status};
+use socketio_parser::{
+    msgpack, Binary, Decoder, DecoderConfig, Encoded, Encoder, Namespace, Packet, Status,
+};
 
 use benches::{measure, print_table, Plan, Row};
 
@@ -170,6 +177,59 @@ fn main() {
         (buf.split().freeze(), atts)
     });
 
+    // The same cases through the MessagePack transcoder.
+    let config = DecoderConfig::default();
+    let mut frames = Vec::new();
+    let cases: [(&str, &Encoded); 3] = [("small", &small), ("json10k", &big), ("binary", &bin)];
+    for (case, encoded) in cases {
+        let frame =
+            msgpack::encode_text_packet(&encoded.text, &encoded.attachments).expect("transcodes");
+        frames.push((case, frame.clone()));
+        bench!(case, "msgpack decode", || msgpack::decode(
+            frame.clone(),
+            &config
+        )
+        .expect("bench input is valid"));
+        match case {
+            "small" => bench!(case, "msgpack decode+args", || {
+                let p = msgpack::decode(frame.clone(), &config).expect("bench input is valid");
+                let name_len = p.event_name().and_then(|n| n.as_str().map(str::len));
+                let (c,): (Chat<'_>,) = p.args().expect("fits");
+                (name_len, c.room.len() + c.text.len())
+            }),
+            "json10k" => bench!(case, "msgpack decode+args", || {
+                let p = msgpack::decode(frame.clone(), &config).expect("bench input is valid");
+                let name_len = p.event_name().and_then(|n| n.as_str().map(str::len));
+                let (items,): (Vec<Item>,) = p.args().expect("fits");
+                (name_len, items.len())
+            }),
+            _ => bench!(case, "msgpack decode+args", || {
+                let p = msgpack::decode(frame.clone(), &config).expect("bench input is valid");
+                let name_len = p.event_name().and_then(|n| n.as_str().map(str::len));
+                let (x, y): (Binary, Binary) = p.args().expect("fits");
+                (name_len, x.len() + y.len())
+            }),
+        }
+    }
+    bench!("small", "msgpack encode", || {
+        let atts = encoder
+            .event_into(&mut buf, &nsp, "chat", None, &(&chat,))
+            .expect("encodes");
+        msgpack::encode_text_packet(&buf.split(), &atts).expect("transcodes")
+    });
+    bench!("json10k", "msgpack encode", || {
+        let atts = encoder
+            .event_into(&mut buf, &nsp, "data", None, &(&data,))
+            .expect("encodes");
+        msgpack::encode_text_packet(&buf.split(), &atts).expect("transcodes")
+    });
+    bench!("binary", "msgpack encode", || {
+        let atts = encoder
+            .event_into(&mut buf, &nsp, "upload", None, &(&a, &b))
+            .expect("encodes");
+        msgpack::encode_text_packet(&buf.split(), &atts).expect("transcodes")
+    });
+
     println!("json10k text frame: {} bytes", big.text.len());
     let Some(node_file) = node_file else {
         for r in &rows {
@@ -186,6 +246,14 @@ fn main() {
         let same = theirs.as_bytes() == &text[..];
         println!(
             "{case}: encoded text identical to npm socket.io-parser: {}",
+            if same { "yes" } else { "NO" }
+        );
+    }
+    for (case, frame) in &frames {
+        let theirs = node["msgpack"][case].as_str().unwrap_or_default();
+        let same = theirs == frame.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        println!(
+            "{case}: MessagePack frame identical to npm socket.io-msgpack-parser: {}",
             if same { "yes" } else { "NO" }
         );
     }

@@ -13,7 +13,7 @@ use crate::error::{DecodeError, MsgpackError};
 use crate::jsnum;
 use crate::namespace::Namespace;
 use crate::packet::{NameSpan, Packet, PacketKind};
-use crate::scan::MAX_DEPTH_LIMIT;
+use crate::scan::{skip_plain, MAX_DEPTH_LIMIT};
 
 /// Integers at most this large print the same as their double.
 const EXACT: u64 = 1 << 53;
@@ -85,7 +85,9 @@ pub(crate) fn decode(frame: &Bytes, config: &DecoderConfig) -> Result<Packet, De
     let mut c = Converter {
         frame,
         r: Reader::new(frame),
-        out: Vec::new(),
+        // The JSON is usually a little longer than the MessagePack, unless binary data takes
+        // most of the frame: a large frame's JSON grows as it is written.
+        out: Vec::with_capacity((frame.len() + frame.len() / 4 + 16).min(4096)),
         attachments: Vec::new(),
         attachment_bytes: 0,
         max_attachments: config.max_attachments,
@@ -269,6 +271,9 @@ impl Converter<'_> {
         }
         if raw.contains(&b',') {
             return Err(error(at, MsgpackError::InvalidNamespace("holding a ','")));
+        }
+        if raw == b"/" {
+            return Ok(Some(Namespace::main()));
         }
         Ok(Some(Namespace::from_checked(Bytes::copy_from_slice(raw))))
     }
@@ -503,11 +508,8 @@ impl Converter<'_> {
     /// Writes a string as `JSON.stringify` does; returns whether it needed escapes.
     fn string(&mut self, at: usize, start: usize, len: usize) -> Result<bool, DecodeError> {
         let frame: &[u8] = self.frame;
-        let raw = &frame[start..start + len];
-        if std::str::from_utf8(raw).is_err() {
-            return Err(error(at, MsgpackError::InvalidUtf8));
-        }
-        Ok(write_json_string(&mut self.out, raw))
+        write_json_string(&mut self.out, &frame[start..start + len])
+            .map_err(|()| error(at, MsgpackError::InvalidUtf8))
     }
 
     fn binary(&mut self, at: usize, start: usize, len: usize) -> Result<(), DecodeError> {
@@ -530,39 +532,49 @@ impl Converter<'_> {
     }
 }
 
-/// Writes `raw` (UTF-8) as a JSON string the way `JSON.stringify` does: `\"`, `\\`, `\b`,
-/// `\f`, `\n`, `\r`, `\t`, other control characters as `\u00xx`, everything else as it is.
-/// Returns whether anything was escaped.
-pub(crate) fn write_json_string(out: &mut Vec<u8>, raw: &[u8]) -> bool {
+/// Writes `raw` as a JSON string the way `JSON.stringify` does: `\"`, `\\`, `\b`, `\f`,
+/// `\n`, `\r`, `\t`, other control characters as `\u00xx`, everything else as it is. Returns
+/// whether anything was escaped, or `Err` when `raw` is not UTF-8.
+pub(crate) fn write_json_string(out: &mut Vec<u8>, raw: &[u8]) -> Result<bool, ()> {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.reserve(raw.len() + 2);
     out.push(b'"');
     let mut escaped = false;
+    let mut checked = false;
     let mut run = 0;
-    for (i, &b) in raw.iter().enumerate() {
-        let escape: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x00..=0x1f => b"",
-            _ => continue,
-        };
-        out.extend_from_slice(&raw[run..i]);
-        run = i + 1;
-        escaped = true;
-        if escape.is_empty() {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.extend_from_slice(b"\\u00");
-            out.push(HEX[usize::from(b >> 4)]);
-            out.push(HEX[usize::from(b & 0xf)]);
-        } else {
-            out.extend_from_slice(escape);
+    let mut i = 0;
+    loop {
+        i = skip_plain(raw, i);
+        let Some(&b) = raw.get(i) else { break };
+        if b >= 0x80 {
+            // The ASCII before it is valid; check the rest once.
+            if !checked && std::str::from_utf8(&raw[i..]).is_err() {
+                return Err(());
+            }
+            checked = true;
+            i += 1;
+            continue;
         }
+        out.extend_from_slice(&raw[run..i]);
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            _ => {
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(b >> 4)]);
+                out.push(HEX[usize::from(b & 0xf)]);
+            }
+        }
+        escaped = true;
+        i += 1;
+        run = i;
     }
     out.extend_from_slice(&raw[run..]);
     out.push(b'"');
-    escaped
+    Ok(escaped)
 }

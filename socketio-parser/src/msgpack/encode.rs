@@ -8,7 +8,7 @@ use crate::error::{DecodeError, JsonError, PlaceholderError};
 use crate::header;
 use crate::namespace::Namespace;
 use crate::packet::{Packet, PacketKind};
-use crate::scan::{hex4, unescape_simple, MAX_DEPTH_LIMIT};
+use crate::scan::{hex4, skip_plain, unescape_simple, MAX_DEPTH_LIMIT};
 
 /// The payload of the Node server's refusal of an unknown namespace, which it writes with
 /// `nsp` before `data` (`client.js`), unlike every other packet.
@@ -174,13 +174,15 @@ pub(crate) fn write_int(out: &mut Vec<u8>, n: i64) {
 }
 
 /// A JavaScript number as notepack writes it: integral values as the smallest integer,
-/// anything else (fractions, NaN, infinities) as float 64. Integral values of 2^64 or more
-/// in magnitude wrap modulo 2^64, as notepack's 32-bit halves make them.
+/// anything else (fractions, NaN, infinities) as float 64. Integral values outside the range
+/// of int 64 and uint 64 are float 64 too, where notepack wraps them modulo 2^64.
 pub(crate) fn write_number(out: &mut Vec<u8>, f: f64) {
+    const TWO_31: f64 = 2_147_483_648.0;
     const TWO_32: f64 = 4_294_967_296.0;
     const TWO_63: f64 = 9_223_372_036_854_775_808.0;
     const TWO_64: f64 = 18_446_744_073_709_551_616.0;
-    if f.fract() != 0.0 || !f.is_finite() {
+    if f.fract() != 0.0 || !(-TWO_63..TWO_64).contains(&f) {
+        // NaN and the infinities too: their `fract()` is NaN.
         out.push(0xcb);
         out.extend_from_slice(&f.to_bits().to_be_bytes());
     } else if f >= 0.0 {
@@ -189,39 +191,17 @@ pub(crate) fn write_number(out: &mut Vec<u8>, f: f64) {
             write_uint(out, f as u64);
         } else {
             out.push(0xcf);
-            let bits = if f < TWO_64 { f as u64 } else { wrap(f) };
-            out.extend_from_slice(&bits.to_be_bytes());
+            out.extend_from_slice(&(f as u64).to_be_bytes());
         }
-    } else if f >= -TWO_32 / 2.0 {
+    } else if f >= -TWO_31 {
         write_int(out, f as i64);
     } else {
         out.push(0xd3);
-        let bits = if f >= -TWO_63 {
-            f as i64 as u64
-        } else {
-            wrap(f)
-        };
-        out.extend_from_slice(&bits.to_be_bytes());
+        out.extend_from_slice(&(f as i64).to_be_bytes());
     }
 }
 
-/// An integral `f` with `|f| >= 2^64`, modulo 2^64 (two's complement when negative).
-fn wrap(f: f64) -> u64 {
-    let bits = f.to_bits();
-    let exponent = ((bits >> 52) & 0x7ff) as i32 - 1075;
-    let mantissa = (bits & ((1 << 52) - 1)) | (1 << 52);
-    let magnitude = if exponent >= 64 {
-        0
-    } else {
-        mantissa << exponent
-    };
-    if f < 0.0 {
-        magnitude.wrapping_neg()
-    } else {
-        magnitude
-    }
-}
-
+#[inline]
 fn write_len(
     out: &mut Vec<u8>,
     len: usize,
@@ -247,6 +227,7 @@ fn write_len(
     Ok(())
 }
 
+#[inline]
 fn write_str_header(out: &mut Vec<u8>, len: usize) -> Result<(), DecodeError> {
     write_len(out, len, [0xd9, 0xda, 0xdb], Some(0xa0))
 }
@@ -454,29 +435,21 @@ impl Transcoder<'_> {
         }
         self.pos = i;
         let text = std::str::from_utf8(&json[start..i]).expect("a JSON number is ASCII");
-        if integer {
-            if int_end - int_start <= 18 {
-                let magnitude = json[int_start..int_end]
-                    .iter()
-                    .fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
-                write_int(
-                    self.out,
-                    if start == int_start {
-                        magnitude
-                    } else {
-                        -magnitude
-                    },
-                );
-                return Ok(());
-            }
-            if let Ok(n) = text.parse::<i64>() {
-                write_int(self.out, n);
-                return Ok(());
-            }
-            if let Ok(n) = text.parse::<u64>() {
-                write_uint(self.out, n);
-                return Ok(());
-            }
+        // Up to 15 digits an integer is exact in a double: write it as it is. Anything else
+        // is read as JavaScript reads it, to the nearest double.
+        if integer && int_end - int_start <= 15 {
+            let magnitude = json[int_start..int_end]
+                .iter()
+                .fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
+            write_int(
+                self.out,
+                if start == int_start {
+                    magnitude
+                } else {
+                    -magnitude
+                },
+            );
+            return Ok(());
         }
         let f: f64 = text
             .parse()
@@ -488,7 +461,9 @@ impl Transcoder<'_> {
     fn string(&mut self) -> Result<(), DecodeError> {
         let start = self.pos + 1;
         let mut i = start;
+        let mut ascii = true;
         loop {
+            i = skip_plain(self.json, i);
             match self.json.get(i) {
                 Some(b'"') => break,
                 Some(b'\\') => return self.escaped_string(start),
@@ -496,7 +471,10 @@ impl Transcoder<'_> {
                     self.pos = i;
                     return Err(self.json_error(JsonError::ControlCharacter));
                 }
-                Some(_) => i += 1,
+                Some(_) => {
+                    ascii = false;
+                    i += 1;
+                }
                 None => {
                     self.pos = i;
                     return Err(self.json_error(JsonError::UnexpectedEnd));
@@ -504,7 +482,7 @@ impl Transcoder<'_> {
             }
         }
         let raw = &self.json[start..i];
-        if std::str::from_utf8(raw).is_err() {
+        if !ascii && std::str::from_utf8(raw).is_err() {
             self.pos = start;
             return Err(self.json_error(JsonError::InvalidUtf8));
         }

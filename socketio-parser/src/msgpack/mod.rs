@@ -65,20 +65,24 @@
 //! string; `id` absent, `undefined` or an integer; `data` as each type allows: CONNECT absent
 //! or a map, DISCONNECT absent, CONNECT_ERROR a string or a map, EVENT and ACK an array.
 //! Other keys of the packet map are ignored (the JavaScript client sends `options`). The
-//! limits of [`DecoderConfig`](crate::DecoderConfig) apply: `max_packet_size` to the frame and
-//! to the equivalent text packet (the JSON plus the attachments), `max_attachments` to the
-//! number of binary values, `max_depth` to the data's nesting (the data array counts as 1).
+//! limits of [`DecoderConfig`] apply, where the official decoder has
+//! none: `max_packet_size` to the frame and to the equivalent text packet (the JSON plus the
+//! attachments), `max_attachments` to the number of binary values, `max_depth` to the data's
+//! nesting (the data array counts as 1) and to the values of keys that are ignored.
 //!
 //! Values become what `JSON.stringify` writes for what notepack decodes:
 //!
 //! * numbers as JavaScript prints them: integers beyond 2^53 (int 64, uint 64) rounded to the
 //!   nearest double first, as `hi * 2^32 + lo` rounds them (`18446744073709551615` becomes
-//!   `18446744073709552000`); float 32 widened; NaN and the infinities become `null`. (A
-//!   JavaScript server would hand its handler NaN or Infinity, and send them back as such.)
+//!   `18446744073709552000`); float 32 widened; NaN and the infinities become `null`, as
+//!   `JSON.stringify` writes them. A JavaScript server would hand its handler NaN or
+//!   Infinity and, echoing them, send them back as such; a server on this crate sees `null`
+//!   and echoes `null`, which is what the text parser gives for the same emit.
 //! * `undefined` (fixext 1 of type 0): `null` in an array, and in a map the key is left out;
 //!   as the data itself it means "no data".
 //! * a `Date` (fixext 8 of type 0): its ISO string, `"2024-05-06T13:08:09.010Z"`, or `null`
-//!   when out of `Date`'s range. (A JavaScript server would hand its handler a `Date`.)
+//!   when out of `Date`'s range. A JavaScript server would hand its handler a `Date` and
+//!   echo it as one; here it is the string the text parser would have carried.
 //! * `bin`, and ext 8/16/32 of type 0 (notepack's `ArrayBuffer`): an attachment.
 //! * any other extension: `[type, <attachment>]`, as notepack reads it.
 //! * map keys: strings, and numbers as JavaScript names the property (`1` is `"1"`, `NaN` is
@@ -116,11 +120,14 @@
 //! Where the Node server's object differs, the bytes do too: its CONNECT answer is
 //! `{sid, pid}` with `pid` undefined (written as fixext 1) unless connection state recovery
 //! is on, a middleware refusal is `{message, data}` with `data` undefined unless set, and a
-//! broadcast with an ack has `nsp` before `id`. Integers beyond 2^53, which JavaScript cannot
-//! hold, are written exactly (a JavaScript peer reads the nearest double, as from JSON text);
-//! a JSON number of 2^64 or more that is integral wraps modulo 2^64, as notepack's 32-bit
-//! halves make it. A lone UTF-16 surrogate escaped in the JSON becomes U+FFFD, as Node's
-//! `Buffer` writes it (notepack writes other bytes for strings of at most 32 UTF-16 units).
+//! broadcast with an ack has `nsp` before `id`. JSON numbers are read as JavaScript reads
+//! them, so an integer beyond 2^53 becomes the nearest double, as it would in a JavaScript
+//! peer (a Rust `u64` above 2^53 does not travel exactly; it does not through the text
+//! parser to a JavaScript peer either). An integral number outside the 64-bit integers
+//! (`1e20`) is written as float 64, where notepack wraps it modulo 2^64 (its 32-bit halves
+//! overflow) and so corrupts it. A lone UTF-16 surrogate escaped in the JSON becomes U+FFFD,
+//! as Node's `Buffer` writes it (notepack writes other bytes for strings of at most 32 UTF-16
+//! units).
 //!
 //! The text given to [`encode_text_packet`] is checked to be well-formed (header, JSON,
 //! placeholders against the attachments) but not against the per-type payload rules, which

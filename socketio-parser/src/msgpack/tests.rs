@@ -679,24 +679,35 @@ fn encodes_values_as_notepack_does() {
             "[1.0,1e2,-0,-0.0,0.5]",
             &[0x95, 1, 100, 0, 0, 0xcb, 0x3f, 0xe0, 0, 0, 0, 0, 0, 0],
         ),
+        // Integers are read as JavaScript reads them: beyond 2^53, to the nearest double.
+        (
+            "[9007199254740993]",
+            &[0x91, 0xcf, 0, 0x20, 0, 0, 0, 0, 0, 0],
+        ),
+        (
+            "[18374686479671620]",
+            &[0x91, 0xcf, 0, 0x41, 0x47, 0xae, 0x14, 0x7a, 0xe1, 0x44],
+        ),
         (
             "[18446744073709551615]",
-            &[0x91, 0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+            &[0x91, 0xcb, 0x43, 0xf0, 0, 0, 0, 0, 0, 0],
         ),
         (
             "[-9223372036854775808]",
             &[0x91, 0xd3, 0x80, 0, 0, 0, 0, 0, 0, 0],
         ),
-        // Beyond 2^64, integral doubles wrap as notepack's halves make them.
+        // Integral doubles beyond the 64-bit integers stay doubles (notepack wraps them).
         (
-            "[1e20]",
-            &[0x91, 0xcf, 0x6b, 0xc7, 0x5e, 0x2d, 0x63, 0x10, 0, 0],
+            "[1e20,-1e19]",
+            &[
+                0x92, 0xcb, 0x44, 0x15, 0xaf, 0x1d, 0x78, 0xb5, 0x8c, 0x40, 0xcb, 0xc3, 0xe1, 0x58,
+                0xe4, 0x60, 0x91, 0x3d, 0x00,
+            ],
         ),
         (
-            "[-1e20]",
-            &[0x91, 0xd3, 0x94, 0x38, 0xa1, 0xd2, 0x9c, 0xf0, 0, 0],
+            "[18446744073709551616]",
+            &[0x91, 0xcb, 0x43, 0xf0, 0, 0, 0, 0, 0, 0],
         ),
-        ("[1e300]", &[0x91, 0xcf, 0, 0, 0, 0, 0, 0, 0, 0]),
         ("[true,false,null]", &[0x93, 0xc3, 0xc2, 0xc0]),
         (r#"{"a":{}}"#, &[0x81, 0xa1, b'a', 0x80]),
         (

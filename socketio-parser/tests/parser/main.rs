@@ -2,6 +2,8 @@
 
 mod common;
 mod differential;
+mod msgpack_diff;
+mod msgpack_roundtrip;
 mod roundtrip;
 mod serde_args;
 mod vectors;
