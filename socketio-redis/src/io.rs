@@ -51,13 +51,17 @@ impl Publisher {
     }
 }
 
+/// Most messages sent to Redis in one pipeline (one write, one read of the replies).
+const BATCH: usize = 256;
+
 async fn publish_task(client: redis::Client, mut rx: mpsc::Receiver<Outgoing>, retry: Duration) {
     let mut conn: Option<redis::aio::MultiplexedConnection> = None;
     let mut next_attempt = tokio::time::Instant::now();
     let config = redis::AsyncConnectionConfig::new()
         .set_connection_timeout(retry.max(Duration::from_millis(100)))
         .set_response_timeout(Duration::from_secs(5));
-    while let Some(work) = rx.recv().await {
+    let mut batch = Vec::with_capacity(BATCH);
+    while rx.recv_many(&mut batch, BATCH).await > 0 {
         if conn.is_none() && tokio::time::Instant::now() >= next_attempt {
             match client
                 .get_multiplexed_async_connection_with_config(&config)
@@ -74,37 +78,62 @@ async fn publish_task(client: redis::Client, mut rx: mpsc::Receiver<Outgoing>, r
             }
         }
         let Some(c) = conn.as_mut() else {
-            // Down: the work is dropped (a request then times out at its caller).
+            // Down: the batch is dropped (a request then times out at its caller).
+            batch.clear();
             continue;
         };
-        let result = match work {
-            Outgoing::Publish { channel, payload } => redis::cmd("PUBLISH")
-                .arg(channel)
-                .arg(payload.as_ref())
-                .query_async::<i64>(c)
-                .await
-                .map(|_| ()),
-            Outgoing::NumSub { channel, reply } => {
-                let answer = redis::cmd("PUBSUB")
-                    .arg("NUMSUB")
-                    .arg(channel)
-                    .query_async::<(String, usize)>(c)
-                    .await;
-                let failed = answer.as_ref().err().map(|e| e.to_string());
-                let _ = reply.send(answer.ok().map(|(_, n)| n));
-                match failed {
-                    Some(e) => Err(e),
-                    None => Ok(()),
-                }
-                .map_err(|e| redis::RedisError::from((redis::ErrorKind::IoError, "numsub", e)))
-            }
-        };
-        if let Err(e) = result {
+        if let Err(e) = send_batch(c, &mut batch).await {
             tracing::warn!(error = %e, "redis publisher lost its connection");
             conn = None;
             next_attempt = tokio::time::Instant::now() + retry;
         }
+        batch.clear();
     }
+}
+
+/// Sends `batch` in order: runs of PUBLISH as one pipeline, each NUMSUB on its own.
+async fn send_batch(
+    conn: &mut redis::aio::MultiplexedConnection,
+    batch: &mut Vec<Outgoing>,
+) -> redis::RedisResult<()> {
+    let mut pipe = redis::pipe();
+    let mut queued = 0;
+    for work in batch.drain(..) {
+        match work {
+            Outgoing::Publish { channel, payload } => {
+                pipe.cmd("PUBLISH")
+                    .arg(channel)
+                    .arg(payload.as_ref())
+                    .ignore();
+                queued += 1;
+            }
+            Outgoing::NumSub { channel, reply } => {
+                if queued > 0 {
+                    pipe.query_async::<()>(conn).await?;
+                    pipe = redis::pipe();
+                    queued = 0;
+                }
+                let answer = redis::cmd("PUBSUB")
+                    .arg("NUMSUB")
+                    .arg(channel)
+                    .query_async::<(String, usize)>(conn)
+                    .await;
+                match answer {
+                    Ok((_, n)) => {
+                        let _ = reply.send(Some(n));
+                    }
+                    Err(e) => {
+                        let _ = reply.send(None);
+                        return Err(e);
+                    }
+                }
+            }
+        }
+    }
+    if queued > 0 {
+        pipe.query_async::<()>(conn).await?;
+    }
+    Ok(())
 }
 
 /// One message from a subscription: its channel and payload.
@@ -176,6 +205,7 @@ async fn subscribe_once(
     let pubsub = client.get_async_pubsub().await?;
     let (mut sink, mut stream) = pubsub.split();
     let mut done = (0, 0);
+    tracing::info!("redis subscriber connected");
     loop {
         let (patterns, channels) = subs.snapshot();
         for p in &patterns[done.0..] {
@@ -183,9 +213,6 @@ async fn subscribe_once(
         }
         for c in &channels[done.1..] {
             sink.subscribe(c).await?;
-        }
-        if done == (0, 0) {
-            tracing::info!("redis subscriber connected");
         }
         done = (patterns.len(), channels.len());
         tokio::select! {
