@@ -42,8 +42,10 @@ step() { printf '\n==> %s\n' "$*" >&2; }
 step "building the servers and the load generator (release)"
 cargo build --release --quiet -p server-adapter --example bench_server
 cargo build --release --quiet -p benches --bin sio_bench
-cargo build --release --quiet --locked \
-  --manifest-path benches/peers/socketioxide-server/Cargo.toml --target-dir target/peers
+if [[ ",$servers," == *",socketioxide,"* ]]; then
+  cargo build --release --quiet --locked \
+    --manifest-path benches/peers/socketioxide-server/Cargo.toml --target-dir target/peers
+fi
 step "npm packages (from benches/node/package-lock.json)"
 npm ci --prefix benches/node --no-audit --no-fund --loglevel=error >&2
 
