@@ -14,7 +14,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use server_adapter::socketio::{AckSender, Args, Data, SocketIo, SocketRef};
 use server_adapter::Server;
-use socketio_redis::{RedisAdapter, RedisAdapterConfig};
+use socketio_redis::{RedisAdapter, RedisAdapterConfig, RedisEmitter};
 use tokio::net::TcpListener;
 
 /// A `redis-server` of this test, stopped (by its PID) when dropped.
@@ -93,12 +93,30 @@ async fn rust_server(redis: &str) -> (SocketIo, SocketAddr) {
             ack.send(json!(format!("pong-rust:{arg}")));
         }
     });
+    let url = redis.to_owned();
     io.of("/").on_connection(move |socket: SocketRef| {
         let io = i.clone();
+        let url = url.clone();
         async move {
             let auth: Value = socket.handshake().auth().unwrap_or(Value::Null);
             socket.set_shared_data(json!({"name": auth["name"]}));
             handlers(&socket, &io);
+            // Publishes through a RedisEmitter, as a process serving no clients would.
+            socket.on(
+                "rust-emitter",
+                move |Data(room): Data<String>, ack: AckSender| {
+                    let url = url.clone();
+                    async move {
+                        let emitter = RedisEmitter::connect(&url).await.unwrap();
+                        emitter
+                            .to(room)
+                            .emit("from-rust-emitter", &json!({"n": 2}))
+                            .await
+                            .unwrap();
+                        let _ = ack.send(&true);
+                    }
+                },
+            );
         }
     });
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -273,6 +291,7 @@ async fn mixed_cluster_with_the_official_node_server_and_adapter() {
             "rust-broadcast-acks-across-both",
             "node-remote-join-and-rooms",
             "redis-emitter-reaches-rust-clients",
+            "rust-emitter-reaches-node-and-rust-clients",
             "node-disconnectSockets-reaches-rust",
         ],
     );
@@ -332,6 +351,26 @@ async fn redis_killed_and_restarted_and_a_silent_node() {
         eventually(Duration::from_secs(10), || pong(a.clone())).await,
         "the two servers see each other"
     );
+
+    // Garbage on every channel is logged and ignored.
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut raw = client.get_multiplexed_async_connection().await.unwrap();
+    for channel in [
+        "socket.io#/#",
+        "socket.io#/#room#",
+        "socket.io-request#/#",
+        "socket.io-response#/#",
+    ] {
+        for junk in [&b"\x93\xa1x"[..], b"{\"type\":7}", b"\xc1\xc1", b"{", b""] {
+            redis::cmd("PUBLISH")
+                .arg(channel)
+                .arg(junk)
+                .query_async::<i64>(&mut raw)
+                .await
+                .unwrap();
+        }
+    }
+    assert!(pong(a.clone()).await, "still answering after garbage");
 
     drop(redis);
     // Local traffic goes on; cross-node requests fail within the timeout, never hang.

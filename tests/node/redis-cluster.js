@@ -132,6 +132,12 @@ async function mixed(redisUrl, rustUrl) {
     const [data] = await got;
     assert(data.n === 1, JSON.stringify(data));
   });
+  await check("rust-emitter-reaches-node-and-rust-clients", async () => {
+    const both = Promise.all([next(onNode, "from-rust-emitter"), next(onRust, "from-rust-emitter")]);
+    await onRust.emitWithAck("rust-emitter", "r");
+    const [[a], [b]] = await both;
+    assert(a.n === 2 && b.n === 2, JSON.stringify([a, b]));
+  });
   await check("node-disconnectSockets-reaches-rust", async () => {
     const gone = next(onRust, "disconnect");
     nodeIo.in(onRust.id).disconnectSockets();
