@@ -16,6 +16,8 @@
 //! ```
 //!
 //! It prints `bench_server listening on http://127.0.0.1:<port>/socket.io/` once it accepts.
+//! With `STACK=axum` the same server is served by axum (`axum::serve`, the Socket.IO server as
+//! the layer of a `Router`), the benchmark's `ours-axum`.
 //! Arguments are echoed as received ([`RawArgs`]): nothing is parsed that the handler does not
 //! read, as an application that forwards data would do.
 
@@ -76,5 +78,15 @@ async fn main() -> std::io::Result<()> {
         "bench_server listening on http://{}/socket.io/",
         listener.local_addr()?
     );
-    Server::new().mount(io).serve(listener).await
+    match std::env::var("STACK").as_deref() {
+        Ok("axum") => {
+            // As the native server does: small packets leave at once (TCP_NODELAY).
+            use axum::serve::ListenerExt;
+            let listener = listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
+            axum::serve(listener, axum::Router::new().layer(io.layer())).await
+        }
+        _ => Server::new().mount(io).serve(listener).await,
+    }
 }

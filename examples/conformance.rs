@@ -11,6 +11,7 @@
 //!
 //! ```sh
 //! PORT=3000 cargo run --example conformance      # PORT=0 picks a free port
+//! STACK=axum cargo run --example conformance      # the same, served by axum
 //! ```
 
 use std::time::Duration;
@@ -85,5 +86,13 @@ async fn main() -> std::io::Result<()> {
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("conformance listening on http://{}", listener.local_addr()?);
-    Server::new().mount(io).mount(engine).serve(listener).await
+    match std::env::var("STACK").as_deref() {
+        // The same two engines, as layers of an axum `Router` with no routes of its own.
+        Ok("axum") => {
+            let router = axum::Router::new().layer(io.layer()).layer(engine.layer());
+            let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+            axum::serve(listener, service).await
+        }
+        _ => Server::new().mount(io).mount(engine).serve(listener).await,
+    }
 }

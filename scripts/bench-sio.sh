@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Side-by-side Socket.IO benchmark: examples/bench_server.rs against the official Node
 # socket.io server (benches/node/bench-server.js) and a socketioxide server
-# (benches/peers/socketioxide-server/), under the same load from target/release/sio_bench.
+# (benches/peers/socketioxide-server/), under the same load from target/release/sio_bench;
+# and the same bench_server served by axum (STACK=axum), "ours-axum", against ours.
 #
 #   ./scripts/bench-sio.sh            # every scenario, full length (about 5 minutes)
 #   ./scripts/bench-sio.sh --short    # every scenario, short runs (under 2 minutes)
@@ -24,7 +25,7 @@ cd "$(dirname "$0")/.."
 
 short=()
 scenarios="ack,fanout,binary,polling,idle,connect"
-servers="ours,node,socketioxide"
+servers="ours,node,socketioxide,ours-axum"
 threads=1
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -32,7 +33,7 @@ while [ $# -gt 0 ]; do
     --scenario) scenarios="$2"; shift ;;
     --server) servers="$2"; shift ;;
     --threads) threads="$2"; shift ;;
-    *) echo "usage: $0 [--short] [--scenario a,b] [--server ours,node,socketioxide] [--threads N]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--short] [--scenario a,b] [--server ours,node,socketioxide,ours-axum] [--threads N]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -92,6 +93,7 @@ launch() {
   : >"$2"
   case "$1" in
     ours) PORT=0 target/release/examples/bench_server >"$2" 2>&1 & ;;
+    ours-axum) STACK=axum PORT=0 target/release/examples/bench_server >"$2" 2>&1 & ;;
     node) PORT=0 node benches/node/bench-server.js >"$2" 2>&1 & ;;
     socketioxide) PORT=0 target/peers/release/socketioxide-bench-server >"$2" 2>&1 & ;;
     *) echo "unknown server $1" >&2; exit 2 ;;

@@ -58,11 +58,16 @@ else
 fi
 
 step "cargo test: unit, simulation, proptest, integration and interop tests"
+# server-adapter's features: `tower` is on by default; the tests and examples also get
+# `axum` and `tls` (off by default) through its dev-dependency on itself, so the axum,
+# hyper and TLS tests run here without a flag.
 cargo test --workspace --all-targets
 cargo test --workspace --doc
 
 step "API docs build with no broken or private links"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+# and with every feature of server-adapter (its `tls` module, the `axum` extension lookup)
+RUSTDOCFLAGS="-D warnings" cargo doc -p server-adapter --all-features --no-deps --quiet
 
 step "benchmarks build (timings are run by scripts/bench-*.sh, not here)"
 cargo build --workspace --bins --examples

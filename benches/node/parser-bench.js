@@ -2,9 +2,10 @@
 // benches/src/bin/parser_bench.rs, on the official socket.io-parser and
 // socket.io-msgpack-parser. Prints JSON:
 // { rows: [{case, op, ns}], encoded: {case: text}, msgpack: {case: hex} }. `--quick` shortens
-// every run.
+// every run; `--cpu` times by thread CPU time.
 "use strict";
 
+const fs = require("fs");
 const { Encoder, Decoder, PacketType } = require("socket.io-parser");
 const msgpackParser = require("socket.io-msgpack-parser");
 
@@ -12,6 +13,12 @@ const quick = process.argv.includes("--quick");
 const plan = quick
   ? { warmupMs: 20, runMs: 10, runs: 3 }
   : { warmupMs: 300, runMs: 100, runs: 9 };
+
+// `--cpu`: runs are timed by this thread's CPU time (Linux), as parser_bench --cpu does.
+const cpu = process.argv.includes("--cpu");
+function threadCpuNs() {
+  return Number(fs.readFileSync("/proc/thread-self/schedstat", "utf8").split(" ")[0]);
+}
 
 function now() {
   return Number(process.hrtime.bigint());
@@ -30,9 +37,9 @@ function measure(op) {
   const iterations = Math.max(1, Math.floor((plan.runMs * 1e6) / perCall));
   const samples = [];
   for (let r = 0; r < plan.runs; r++) {
-    const t0 = now();
+    const t0 = cpu ? threadCpuNs() : now();
     for (let i = 0; i < iterations; i++) sink ^= op() ? 1 : 0;
-    samples.push((now() - t0) / iterations);
+    samples.push(((cpu ? threadCpuNs() : now()) - t0) / iterations);
   }
   samples.sort((a, b) => a - b);
   return samples[Math.floor(samples.length / 2)];

@@ -16,6 +16,9 @@ pub struct Plan {
     pub run: Duration,
     /// Number of measured runs; the median is reported.
     pub runs: usize,
+    /// Time runs by the measuring thread's CPU time (`/proc/thread-self/schedstat`) rather
+    /// than by the wall clock, so that other processes on a busy machine do not count.
+    pub thread_cpu: bool,
 }
 
 impl Default for Plan {
@@ -24,8 +27,20 @@ impl Default for Plan {
             warmup: Duration::from_millis(300),
             run: Duration::from_millis(100),
             runs: 9,
+            thread_cpu: false,
         }
     }
+}
+
+/// Nanoseconds the calling thread has run on a CPU, as Linux counts them.
+///
+/// # Panics
+/// When `/proc/thread-self/schedstat` cannot be read (not Linux, or no `/proc`).
+pub fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .expect("the thread CPU clock needs Linux's /proc/thread-self/schedstat")
 }
 
 /// Times `op` and returns the median nanoseconds per call.
@@ -44,10 +59,16 @@ pub fn measure<R>(plan: Plan, mut op: impl FnMut() -> R) -> f64 {
     let mut samples: Vec<f64> = (0..plan.runs)
         .map(|_| {
             let start = Instant::now();
+            let cpu_start = if plan.thread_cpu { thread_cpu_ns() } else { 0 };
             for _ in 0..iterations {
                 black_box(op());
             }
-            start.elapsed().as_nanos() as f64 / iterations as f64
+            let ns = if plan.thread_cpu {
+                (thread_cpu_ns() - cpu_start) as f64
+            } else {
+                start.elapsed().as_nanos() as f64
+            };
+            ns / iterations as f64
         })
         .collect();
     samples.sort_by(f64::total_cmp);

@@ -37,8 +37,12 @@
 //!    what it returns, then drain [`Session::poll_event`] and act on it;
 //!    repeat until both are empty. Arm one timer at [`Session::poll_timeout`]
 //!    and call [`Session::handle_timeout`] when it fires.
-//! 4. When a session reports [`Event::Closed`], drop it and call
-//!    [`Server::handle_session_closed`].
+//! 4. When a session reports [`Event::Closed`], call
+//!    [`Server::handle_session_closed`] with it, then drop it.
+//!
+//! Give requests [`RequestId`]s in the order they arrive: when requests of one
+//! client race on separate connections, their order decides (see
+//! [`Session::late_poll`]).
 //!
 //! # Example: a session over a fake transport
 //!
@@ -93,7 +97,7 @@
 //! // No pong within pingTimeout: the session closes.
 //! session.handle_timeout(deadline + Duration::from_secs(20));
 //! assert_eq!(session.poll_event(), Some(Event::Closed(CloseReason::PingTimeout)));
-//! server.handle_session_closed(sid);
+//! server.handle_session_closed(deadline + Duration::from_secs(20), &session);
 //! ```
 //!
 //! # Errors and panics
@@ -120,6 +124,7 @@ mod cors;
 mod error;
 mod event;
 pub mod fifo;
+mod late;
 mod packet;
 mod payload;
 mod request;
@@ -134,6 +139,7 @@ pub use config::{AllowRequest, Config, OutboxLimits, Transports};
 pub use cors::{Cors, CorsOrigin};
 pub use error::SendError;
 pub use event::{CloseReason, Event, Handshake, TransportError};
+pub use late::LatePoll;
 pub use packet::{Message, PacketError};
 pub use request::{query_value, Method, RequestHead, RequestId, TransportKind};
 pub use response::{ErrorCode, HeaderValue, Response};

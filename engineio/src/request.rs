@@ -7,6 +7,10 @@ use std::fmt;
 /// Names one HTTP request, chosen by the caller and unique among the requests
 /// it has in flight. An accepted WebSocket upgrade keeps its request's id, which
 /// then names that WebSocket.
+///
+/// Ids must grow in the order requests arrive, whatever order they are then
+/// handled in: a session decides between racing requests of one client (a GET
+/// and a POST closing the session, on separate connections) by their ids.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RequestId(pub u64);
 

@@ -8,6 +8,8 @@ use bytes::Bytes;
 
 use crate::config::{normalize_path, Config, SessionTiming};
 use crate::cors::CorsHeaders;
+use crate::late::LatePolls;
+use crate::packet::Outgoing;
 use crate::request::{EngineQuery, Method, RequestHead, RequestId, TransportKind};
 use crate::response::{push_json_string, ErrorCode, Response};
 use crate::session::{Opening, Session};
@@ -27,6 +29,9 @@ pub struct Server {
     path: String,
     sids: Box<dyn SidGenerator>,
     open_sessions: usize,
+    /// Closed sessions that owe a GET which arrived before their close an
+    /// answer (see [`crate::late`]).
+    late_polls: LatePolls,
 }
 
 impl std::fmt::Debug for Server {
@@ -47,9 +52,9 @@ pub enum Routed {
     /// A handshake opened a new session. Own it and drain it: its first
     /// transmit answers the request (the open packet, or the WebSocket accept).
     Opened(Box<Session>),
-    /// The request names an existing session: give it to that session's
+    /// The request names a session: give it to that session's
     /// [`Session::handle_request`]. If no session has this sid (it closed, or
-    /// never existed), answer [`SessionRequest::unknown_session`] instead.
+    /// never existed), give it to [`Server::handle_unknown_session`] instead.
     Session(SessionRequest),
 }
 
@@ -112,6 +117,7 @@ impl Server {
             path,
             sids: Box::new(sids),
             open_sessions: 0,
+            late_polls: LatePolls::default(),
         }
     }
 
@@ -130,10 +136,38 @@ impl Server {
         self.open_sessions
     }
 
-    /// Tell the server a session it opened is closed (after its `Closed`
-    /// event), so the session cap counts right.
-    pub fn handle_session_closed(&mut self, _sid: Sid) {
+    /// Tell the server a session it opened is closed, once, when it stops
+    /// taking requests (after its `Closed` event): the session cap counts one
+    /// less, and the server keeps the session's [`late_poll`](Session::late_poll)
+    /// for a few seconds, to answer a GET that arrived before the close but is
+    /// routed after it.
+    pub fn handle_session_closed(&mut self, now: Instant, session: &Session) {
         self.open_sessions = self.open_sessions.saturating_sub(1);
+        if let Some(late) = session.late_poll() {
+            self.late_polls.insert(now, session.sid(), late);
+        }
+    }
+
+    /// The answer to a request whose session the caller does not have (it
+    /// closed, or never existed): 400, code 1, unless the request is a GET that
+    /// arrived before the request that closed the session; that GET gets what
+    /// it would have got parked at the close.
+    pub fn handle_unknown_session(&mut self, now: Instant, request: SessionRequest) -> Transmit {
+        let late = self.late_polls.get(now, request.sid).filter(|late| {
+            request.kind == RequestKind::PollGet
+                && request.transport == TransportKind::Polling
+                && late.arrived_before(request.id)
+        });
+        let Some(late) = late else {
+            return request.unknown_session();
+        };
+        self.late_polls.remove(request.sid);
+        let packet: Outgoing = late.packet();
+        let body = crate::payload::encode(std::iter::once(&packet));
+        Transmit::Respond {
+            request: request.id,
+            response: Response::payload(body, &request.cors),
+        }
     }
 
     /// Checks a request under the engine's path, in the reference server's
@@ -193,13 +227,18 @@ impl Server {
                     _ => RequestKind::Other,
                 }
             };
-            return Routed::Session(SessionRequest {
+            let request = SessionRequest {
                 id,
                 sid,
                 kind,
                 transport,
                 cors,
-            });
+            };
+            if self.late_polls.get(now, sid).is_some() {
+                // Known closed: no session has this sid any more.
+                return Routed::Respond(self.handle_unknown_session(now, request));
+            }
+            return Routed::Session(request);
         }
 
         if head.method != Method::Get {

@@ -12,6 +12,10 @@
 //! - [`http`]: HTTP/1.1 on `httparse`: keep-alive, pipelining, `Content-Length`
 //!   and chunked bodies, limits and timeouts against slow or hostile peers, and
 //!   the hand-over of a connection on a protocol upgrade.
+//! - `tower` (feature `tower`, on by default): the same engines served from inside a hyper
+//!   application (axum's included), as a tower `Service` and `Layer`.
+//! - `tls` (feature `tls`): HTTPS and WSS with rustls, natively (`Server::serve_tls`) and
+//!   for the TLS stream a hyper server was given.
 //! - [`ws`]: WebSocket (RFC 6455): the opening handshake, frames, message
 //!   assembly with incremental UTF-8 validation, the close handshake, and
 //!   [`WebSocket`](ws::WebSocket), the object a session task drives.
@@ -34,7 +38,12 @@
 //!
 //! # Embedding the engine in another server
 //!
-//! Another HTTP stack (hyper, actix, ...) does not need this crate's HTTP
+//! A hyper 1.x application (axum's included) serves a `SocketIo` or an
+//! `EngineIo` through the `tower` module (feature `tower`, on by default): `io.layer()`
+//! and `io.service()` translate hyper's requests into this crate's and hand the
+//! upgraded connections to the same WebSocket and session tasks.
+//!
+//! Another HTTP stack (actix, ...) does not need this crate's HTTP
 //! layer: it can drive [`engineio`] itself. Give each request under the path
 //! to [`engineio::Server::handle_request`], keep each [`engineio::Session`]
 //! where its requests can reach it, feed it POST bodies and WebSocket
@@ -89,6 +98,10 @@ pub mod http;
 mod io;
 mod server;
 pub mod socketio;
+#[cfg(feature = "tls")]
+pub mod tls;
+#[cfg(feature = "tower")]
+pub mod tower;
 pub mod ws;
 
 pub use engine::{EngineHandler, EngineIo, HandshakeHeaders, HandshakeRequest, SessionHandle};

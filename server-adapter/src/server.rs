@@ -177,6 +177,12 @@ where
     /// own task (the server's shutdown closes it). A protocol a fallback
     /// service upgrades to runs here, to its end.
     pub async fn serve_connection(&self, io: Io, address: Option<SocketAddr>) {
+        self.serve_watched(http::Watched::new(io), address).await;
+    }
+
+    /// [`serve_connection`](Self::serve_connection) for a connection watched since it was
+    /// accepted.
+    async fn serve_watched(&self, io: http::Watched<Io>, address: Option<SocketAddr>) {
         // The HTTP part in a box of its own, so that an upgraded connection's task holds
         // only the upgraded future (a WebSocket session lives long and idle).
         let http = Box::pin(async move {
@@ -185,7 +191,7 @@ where
                 fallback: &self.fallback,
                 address,
             };
-            http::serve_until_upgrade(io, &self.http, &conn).await
+            http::serve_until_upgrade_watched(io, &self.http, &conn).await
         });
         match http.await {
             Ok(Some(upgraded)) => upgraded.await,
@@ -200,6 +206,56 @@ impl Server<TcpStream> {
     /// closes every session (with a close packet) and waits for them, at most
     /// the grace period given.
     pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
+        self.accept(listener, |this, stream, address| {
+            // Here, in accept order: the tasks may run in another.
+            let stream = match http::Watched::accepted(stream) {
+                Ok(stream) => stream,
+                Err(error) => {
+                    tracing::warn!(%error, "could not register an accepted connection");
+                    return;
+                }
+            };
+            tokio::spawn(async move { this.serve_watched(stream, Some(address)).await });
+        })
+        .await
+    }
+}
+
+#[cfg(feature = "tls")]
+impl Server<crate::tls::TlsStream<TcpStream>> {
+    /// As [`Server::serve`], over TLS: each accepted connection first completes its TLS
+    /// handshake (within [`tls::HANDSHAKE_TIMEOUT`](crate::tls::HANDSHAKE_TIMEOUT)), in its
+    /// own task; one that fails (a client speaking plain HTTP to this port, say) is dropped
+    /// and disturbs no other.
+    pub async fn serve_tls(
+        self,
+        listener: TcpListener,
+        acceptor: crate::tls::TlsAcceptor,
+    ) -> std::io::Result<()> {
+        self.accept(listener, move |this, stream, address| {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                match crate::tls::handshake(&acceptor, stream).await {
+                    Ok(stream) => this.serve_connection(stream, Some(address)).await,
+                    Err(e) => tracing::debug!(%address, error = %e, "TLS handshake failed"),
+                }
+            });
+        })
+        .await
+    }
+}
+
+impl<Io> Server<Io>
+where
+    Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    /// Accepts connections, handing each to `start` (which spawns its task), until
+    /// [`ShutdownHandle::shutdown`] is called; then drains the sessions.
+    async fn accept(
+        self,
+        listener: TcpListener,
+        start: impl Fn(Arc<Self>, TcpStream, SocketAddr),
+    ) -> std::io::Result<()> {
         let mut stop = self.shutdown.subscribe();
         let this = Arc::new(self);
         loop {
@@ -207,8 +263,7 @@ impl Server<TcpStream> {
                 accepted = listener.accept() => match accepted {
                     Ok((stream, address)) => {
                         let _ = stream.set_nodelay(true);
-                        let this = this.clone();
-                        tokio::spawn(async move { this.serve_connection(stream, Some(address)).await });
+                        start(this.clone(), stream, address);
                     }
                     Err(e) => {
                         // Out of descriptors or memory: wait a moment rather than spin.

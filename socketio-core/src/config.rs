@@ -16,6 +16,22 @@ pub struct Config {
     /// Most emits waiting for an ack per socket (default 4096); more are
     /// refused with [`UsageError::TooManyPendingAcks`](crate::UsageError).
     pub max_pending_acks: usize,
+    /// How packets are written on the wire (default: the text parser).
+    pub parser: Parser,
+}
+
+/// How packets travel: the official default parser, or another one a client can be built
+/// with. Server and clients must use the same.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Parser {
+    /// `socket.io-parser`: a text message per packet, then a binary message per attachment.
+    #[default]
+    Default,
+    /// `socket.io-msgpack-parser` 3.x: one binary message per packet, the MessagePack
+    /// encoding of `{type, data, nsp, id}` with bytes inline (feature `msgpack`).
+    #[cfg(feature = "msgpack")]
+    MsgPack,
 }
 
 impl Default for Config {
@@ -24,6 +40,7 @@ impl Default for Config {
             connect_timeout: Duration::from_secs(45),
             decoder: DecoderConfig::default(),
             max_pending_acks: 4096,
+            parser: Parser::Default,
         }
     }
 }

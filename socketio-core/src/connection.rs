@@ -9,7 +9,7 @@ use bytes::Bytes;
 use serde::Serialize;
 use socketio_parser::{AckId, Decoder, Encoder, Namespace, Packet, PacketKind, Status};
 
-use crate::config::Config;
+use crate::config::{Config, Parser};
 use crate::error::UsageError;
 use crate::event::{CloseCause, DisconnectReason, Event, Transmit, Violation};
 use crate::socket_id::SocketId;
@@ -36,6 +36,7 @@ struct Socket {
 #[derive(Debug)]
 pub struct Connection {
     decoder: Decoder,
+    parser: Parser,
     connect_timeout: Duration,
     max_pending_acks: usize,
     /// Namespaces in the order they were asked for (a connection holds few).
@@ -68,6 +69,7 @@ impl Connection {
     pub fn new(now: Instant, config: &Config) -> Self {
         Connection {
             decoder: Decoder::with_config(config.decoder.clone()),
+            parser: config.parser,
             connect_timeout: config.connect_timeout,
             max_pending_acks: config.max_pending_acks,
             namespaces: Vec::new(),
@@ -114,9 +116,17 @@ impl Connection {
         if self.closed {
             return;
         }
-        let status = match message {
-            engineio::Message::Text(text) => self.decoder.push_text(text),
-            engineio::Message::Binary(data) => self.decoder.push_binary(data),
+        let status = match (self.parser, message) {
+            (Parser::Default, engineio::Message::Text(text)) => self.decoder.push_text(text),
+            (Parser::Default, engineio::Message::Binary(data)) => self.decoder.push_binary(data),
+            #[cfg(feature = "msgpack")]
+            (Parser::MsgPack, engineio::Message::Binary(frame)) => {
+                socketio_parser::msgpack::decode(frame, self.decoder.config()).map(Status::Complete)
+            }
+            #[cfg(feature = "msgpack")]
+            (Parser::MsgPack, engineio::Message::Text(_)) => {
+                return self.close_with(CloseCause::Violation(Violation::TextWithBinaryParser));
+            }
         };
         match status {
             Err(e) => self.close_with(CloseCause::Decode(e)),
@@ -226,9 +236,25 @@ impl Connection {
         if self.socket_id(namespace).is_none() {
             return Err(UsageError::NotConnected);
         }
-        self.transmits.push_back(Transmit::Text(text));
-        self.transmits
-            .extend(attachments.iter().cloned().map(Transmit::Binary));
+        self.push_encoded(text, attachments)?;
+        Ok(())
+    }
+
+    /// Queues a packet the default encoder wrote, in the connection's parser.
+    fn push_encoded(&mut self, text: Bytes, attachments: &[Bytes]) -> Result<(), UsageError> {
+        match self.parser {
+            Parser::Default => {
+                self.transmits.push_back(Transmit::Text(text));
+                self.transmits
+                    .extend(attachments.iter().cloned().map(Transmit::Binary));
+            }
+            #[cfg(feature = "msgpack")]
+            Parser::MsgPack => {
+                let frame = socketio_parser::msgpack::encode_text_packet(&text, attachments)
+                    .map_err(|_| UsageError::TooDeepForParser)?;
+                self.transmits.push_back(Transmit::Binary(frame));
+            }
+        }
         Ok(())
     }
 
@@ -445,9 +471,10 @@ impl Connection {
 
     fn push_packet(&mut self, packet: &Packet) {
         let encoded = Encoder::new().encode(packet);
-        self.transmits.push_back(Transmit::Text(encoded.text));
-        self.transmits
-            .extend(encoded.attachments.into_iter().map(Transmit::Binary));
+        // The connection's own packets (CONNECT answers, refusals, DISCONNECT) are shallow:
+        // every parser can write them.
+        let written = self.push_encoded(encoded.text, &encoded.attachments);
+        debug_assert!(written.is_ok(), "{written:?}");
     }
 
     fn check_open(&self) -> Result<(), UsageError> {

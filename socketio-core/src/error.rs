@@ -17,4 +17,8 @@ pub enum UsageError {
     /// Too many emits are waiting for their acks on this socket.
     #[error("too many acks pending on this socket")]
     TooManyPendingAcks,
+    /// The packet cannot be written by the connection's parser: for MessagePack, a value
+    /// nested deeper than 512 levels.
+    #[error("the packet nests too deep for the connection's parser")]
+    TooDeepForParser,
 }

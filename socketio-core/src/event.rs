@@ -141,6 +141,9 @@ pub enum Violation {
     /// A CONNECT_ERROR from the client (only servers send those).
     #[error("CONNECT_ERROR from the client")]
     ClientConnectError,
+    /// A text message on a connection whose parser sends only binary messages (MessagePack).
+    #[error("text message on a connection that uses the MessagePack parser")]
+    TextWithBinaryParser,
 }
 
 impl CloseCause {

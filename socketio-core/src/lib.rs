@@ -80,7 +80,7 @@ mod error;
 mod event;
 mod socket_id;
 
-pub use config::Config;
+pub use config::{Config, Parser};
 pub use connection::Connection;
 pub use error::UsageError;
 pub use event::{CloseCause, DisconnectReason, Event, Transmit, Violation};

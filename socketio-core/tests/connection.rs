@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use proptest::prelude::*;
 use socketio_core::{
-    CloseCause, Config, Connection, DisconnectReason, Event, SocketId, Transmit, Violation,
+    CloseCause, Config, Connection, DisconnectReason, Event, Parser, SocketId, Transmit, Violation,
 };
 
 struct Harness {
@@ -567,4 +567,71 @@ proptest! {
             }
         }
     }
+}
+
+/// With the MessagePack parser, a packet is one binary message each way, and a text message
+/// is a protocol violation.
+#[test]
+fn the_msgpack_parser_reads_and_writes_one_binary_message_per_packet() {
+    let config = Config {
+        parser: Parser::MsgPack,
+        ..Config::default()
+    };
+    #[allow(clippy::disallowed_methods)] // the virtual clock's origin
+    let now = Instant::now();
+    let mut conn = Connection::new(now, &config);
+    let binary = |b: &'static [u8]| engineio::Message::Binary(Bytes::from_static(b));
+    // {type: 0, nsp: "/"}
+    conn.handle_message(now, binary(b"\x82\xa4type\x00\xa3nsp\xa1/"));
+    assert!(matches!(
+        conn.poll_event(),
+        Some(Event::ConnectRequest { auth: None, .. })
+    ));
+    let id = SocketId::from_random_bytes([7; 15]);
+    conn.accept(now, "/", id).unwrap();
+    let Some(Transmit::Binary(answer)) = conn.poll_transmit() else {
+        panic!("the CONNECT answer is one binary message");
+    };
+    let answer = socketio_parser::msgpack::decode(answer, &Default::default()).unwrap();
+    assert_eq!(
+        answer.payload().unwrap().as_ref(),
+        format!(r#"{{"sid":"{id}"}}"#).as_bytes()
+    );
+    assert_eq!(conn.poll_transmit(), None);
+
+    // {type: 2, data: ["ev", <bin 01 02>], nsp: "/", id: 5}: binary inline, read as Binary.
+    conn.handle_message(
+        now,
+        binary(b"\x84\xa4type\x02\xa4data\x92\xa2ev\xc4\x02\x01\x02\xa3nsp\xa1/\xa2id\x05"),
+    );
+    let Some(Event::Event(event)) = conn.poll_event() else {
+        panic!("an event");
+    };
+    let (bytes,): (socketio_parser::Binary,) = event.args().unwrap();
+    assert_eq!(&bytes[..], &[1, 2]);
+    // What the application sends is written by the default encoder and goes out transcoded.
+    let ack = socketio_parser::Encoder::new()
+        .ack(event.namespace(), event.ack_id().unwrap(), &(bytes,))
+        .unwrap();
+    conn.send("/", ack.text, &ack.attachments).unwrap();
+    let Some(Transmit::Binary(frame)) = conn.poll_transmit() else {
+        panic!("the ack is one binary message");
+    };
+    assert_eq!(
+        &frame[..],
+        b"\x84\xa2id\x05\xa4type\x03\xa4data\x91\xc4\x02\x01\x02\xa3nsp\xa1/"
+    );
+    assert_eq!(conn.poll_transmit(), None);
+
+    // A text message breaks the protocol.
+    conn.handle_message(
+        now,
+        engineio::Message::Text(Bytes::from_static(b"2[\"ev\"]")),
+    );
+    assert_eq!(
+        conn.poll_transmit(),
+        Some(Transmit::CloseSession(CloseCause::Violation(
+            Violation::TextWithBinaryParser
+        )))
+    );
 }

@@ -2,22 +2,54 @@
 //! run in-process: its page and client bundle over HTTP, and its protocol
 //! driven by the official `socket.io-client` over each transport (see
 //! `tests/node/chat-client.js`). The browser test is in `chat_browser.rs`.
+//!
+//! Each test runs against both chat servers: `examples/chat.rs` (this crate's HTTP server)
+//! and `examples/axum_chat.rs` (the same Socket.IO server as a layer of an axum `Router`,
+//! which also answers `GET /health`).
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use super::node::{run_python, run_script};
-use super::Client;
+use server_adapter::socketio::Parser;
 
+use super::node::{run_python, run_script};
+use super::{Client, Stack};
+
+// The two examples and the test each load the chat's shared module: one copy each.
 #[path = "../../examples/chat.rs"]
-#[allow(dead_code, unreachable_pub)]
+#[allow(dead_code, unreachable_pub, clippy::duplicate_mod)]
 mod example;
 
-/// Starts the chat server on an ephemeral port of 127.0.0.1.
-pub(crate) async fn start_chat() -> SocketAddr {
+#[path = "../../examples/axum_chat.rs"]
+#[allow(dead_code, unreachable_pub, clippy::duplicate_mod)]
+mod axum_example;
+
+#[path = "../../examples/chat/app.rs"]
+#[allow(dead_code, unreachable_pub, clippy::duplicate_mod)]
+mod app;
+
+/// Starts the chat server of `stack` on an ephemeral port of 127.0.0.1.
+pub(crate) async fn start_chat(stack: Stack) -> SocketAddr {
+    start_chat_with(stack, Parser::Default).await
+}
+
+/// Starts the chat server of `stack` speaking `parser`.
+async fn start_chat_with(stack: Stack, parser: Parser) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(example::chat().serve(listener));
+    match stack {
+        Stack::Native => {
+            tokio::spawn(example::chat(parser).serve(listener));
+        }
+        Stack::Axum => {
+            let io = app::socket_io(parser);
+            let router = axum_example::chat(&io);
+            super::serve_axum(listener, router, move |grace| async move {
+                io.shutdown(grace).await
+            });
+        }
+        Stack::Hyper => panic!("the chat is served natively or through axum"),
+    }
     addr
 }
 
@@ -31,7 +63,16 @@ async fn get(addr: SocketAddr, path: &str) -> super::Answer {
 
 #[tokio::test]
 async fn the_page_and_the_official_browser_client_are_served() {
-    let addr = start_chat().await;
+    page_and_client_on(Stack::Native).await;
+}
+
+#[tokio::test]
+async fn the_page_and_the_official_browser_client_are_served_through_axum() {
+    page_and_client_on(Stack::Axum).await;
+}
+
+async fn page_and_client_on(stack: Stack) {
+    let addr = start_chat(stack).await;
 
     let page = get(addr, "/").await;
     assert_eq!(page.status, 200);
@@ -65,12 +106,33 @@ async fn the_page_and_the_official_browser_client_are_served() {
     assert_eq!(get(addr, "/nothing-here").await.status, 404);
 }
 
-async fn chat_protocol_over(transport: &str) {
-    let addr = start_chat().await;
+async fn chat_protocol_over(stack: Stack, transport: &str) {
+    chat_protocol_with(stack, Parser::Default, transport).await;
+}
+
+async fn chat_protocol_with(stack: Stack, parser: Parser, transport: &str) {
+    let addr = start_chat_with(stack, parser).await;
     let scenarios = ["join", "rooms", "ack"];
-    let mut args = vec![format!("http://{addr}"), transport.to_owned()];
+    let mut args = Vec::new();
+    if parser != Parser::Default {
+        args.push("--parser=msgpack".to_owned());
+    }
+    args.extend([format!("http://{addr}"), transport.to_owned()]);
     args.extend(scenarios.iter().map(|s| s.to_string()));
-    let out = run_script("chat-client.js", &args, Duration::from_secs(60)).await;
+    let script = run_script("chat-client.js", &args, Duration::from_secs(60));
+    let out = if stack == Stack::Axum {
+        // The application's own route answers while clients chat.
+        let health = async {
+            for _ in 0..20 {
+                let answer = get(addr, "/health").await;
+                assert_eq!((answer.status, &answer.body[..]), (200, &b"ok"[..]));
+                tokio::task::yield_now().await;
+            }
+        };
+        tokio::join!(script, health).0
+    } else {
+        script.await
+    };
     for name in scenarios {
         assert!(
             out.lines()
@@ -82,23 +144,66 @@ async fn chat_protocol_over(transport: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chat_protocol_over_polling() {
-    chat_protocol_over("polling").await;
+    chat_protocol_over(Stack::Native, "polling").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_protocol_over_polling_through_axum() {
+    chat_protocol_over(Stack::Axum, "polling").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chat_protocol_over_websocket() {
-    chat_protocol_over("websocket").await;
+    chat_protocol_over(Stack::Native, "websocket").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_protocol_over_websocket_through_axum() {
+    chat_protocol_over(Stack::Axum, "websocket").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chat_protocol_over_polling_upgraded_to_websocket() {
-    chat_protocol_over("upgrade").await;
+    chat_protocol_over(Stack::Native, "upgrade").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_protocol_over_polling_upgraded_to_websocket_through_axum() {
+    chat_protocol_over(Stack::Axum, "upgrade").await;
+}
+
+/// The same with the official `socket.io-msgpack-parser` on both sides.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_protocol_with_the_msgpack_parser() {
+    for transport in ["polling", "websocket", "upgrade"] {
+        chat_protocol_with(Stack::Native, Parser::MsgPack, transport).await;
+    }
+}
+
+/// With the msgpack parser the page gets the client bundle built with that parser.
+#[tokio::test]
+async fn the_msgpack_chat_serves_the_msgpack_browser_client() {
+    let addr = start_chat_with(Stack::Native, Parser::MsgPack).await;
+    let client = get(addr, "/socket.io.min.js").await;
+    assert_eq!(client.status, 200);
+    let js = String::from_utf8(client.body).unwrap();
+    assert!(
+        js.contains("msgpack") || js.contains("notepack"),
+        "{}",
+        &js[..js.len().min(200)]
+    );
+    let default = get(start_chat(Stack::Native).await, "/socket.io.min.js").await;
+    assert_ne!(
+        js.len(),
+        default.body.len(),
+        "the same bundle for both parsers"
+    );
 }
 
 /// python-socketio sends binary nested in objects through `ping-ack` and gets the same bytes
 /// back at the same places, keys in their order.
 async fn python_ping_ack_over(transport: &str) {
-    let addr = start_chat().await;
+    let addr = start_chat(Stack::Native).await;
     let args = [format!("http://{addr}"), transport.to_owned()];
     let out = run_python("chat_ping_ack.py", &args, Duration::from_secs(60)).await;
     assert!(
@@ -123,20 +228,47 @@ async fn python_client_gets_nested_binary_back_with_the_upgrade() {
     python_ping_ack_over("upgrade").await;
 }
 
-/// The README shows the chat server's code: it must be the example's code, as it is.
-#[test]
-fn the_readme_shows_the_example_as_it_is() {
+/// The rust blocks of README.md.
+fn readme_blocks() -> Vec<String> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    let example = std::fs::read_to_string(root.join("examples/chat.rs")).unwrap();
-    let shown = readme
+    readme
         .split("```rust\n")
         .skip(1)
         .filter_map(|block| block.split("\n```").next())
-        .find(|code| code.contains("pub fn chat() -> Server"))
-        .expect("a rust block in README.md with the chat server");
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Checks that the README block holding `marker` is code of `file`, as it is.
+fn shown_as_it_is(marker: &str, file: &str) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let example = std::fs::read_to_string(root.join(file)).unwrap();
+    let shown = readme_blocks()
+        .into_iter()
+        .find(|code| code.contains(marker))
+        .unwrap_or_else(|| panic!("a rust block in README.md with `{marker}`"));
     assert!(
-        example.contains(shown),
-        "README.md shows chat server code that is not in examples/chat.rs:\n{shown}"
+        example.contains(&shown),
+        "README.md shows code that is not in {file}:\n{shown}"
+    );
+}
+
+/// The README shows the chat server's code: it must be the example's code, as it is.
+#[test]
+fn the_readme_shows_the_example_as_it_is() {
+    shown_as_it_is("pub fn chat(parser: Parser) -> Server", "examples/chat.rs");
+    shown_as_it_is(
+        "pub(crate) fn socket_io(parser: Parser) -> SocketIo",
+        "examples/chat/app.rs",
+    );
+}
+
+/// The README's "Inside axum or hyper" shows the axum chat's code, as it is.
+#[test]
+fn the_readme_shows_the_axum_example_as_it_is() {
+    shown_as_it_is(
+        "pub fn chat<Io: UpgradedStream>(io: &SocketIo<Io>) -> Router",
+        "examples/axum_chat.rs",
     );
 }

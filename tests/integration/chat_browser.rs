@@ -2,7 +2,8 @@
 //! package) driven by `playwright-core` from `tests/node/chat-browser.js`
 //! opens the page twice, both pages join one room, and a message sent from one
 //! appears in the other; a dropped connection shows as retrying and recovers.
-//! The receiving page's screenshot is saved as `test-artifacts/chat-browser.png`.
+//! The receiving page's screenshot is saved as `test-artifacts/chat-browser.png`
+//! (`axum-chat-browser.png` for the chat served through axum, which runs the same test).
 //!
 //! A missing Chromium fails the test: `./scripts/test-all.sh` installs it.
 
@@ -11,6 +12,7 @@ use std::time::Duration;
 
 use super::chat::start_chat;
 use super::node::{node_dir, run_script};
+use super::Stack;
 
 /// Where Chromium is expected (`CHROMIUM` overrides it).
 fn chromium() -> String {
@@ -19,6 +21,15 @@ fn chromium() -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_pages_chat_in_one_room_in_chromium() {
+    two_pages_on(Stack::Native, "chat-browser.png").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_pages_chat_in_one_room_in_chromium_through_axum() {
+    two_pages_on(Stack::Axum, "axum-chat-browser.png").await;
+}
+
+async fn two_pages_on(stack: Stack, screenshot: &str) {
     let chromium = chromium();
     assert!(
         Path::new(&chromium).is_file(),
@@ -30,12 +41,13 @@ async fn two_pages_chat_in_one_room_in_chromium() {
         "playwright-core is not installed: run `npm ci --prefix tests/node` (the test command does)"
     );
     let screenshot: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../test-artifacts/chat-browser.png")
+        .join("../test-artifacts")
+        .join(screenshot)
         .components()
         .collect();
     let _ = std::fs::remove_file(&screenshot);
 
-    let addr = start_chat().await;
+    let addr = start_chat(stack).await;
     let args = [
         format!("http://{addr}/"),
         screenshot.to_string_lossy().into_owned(),

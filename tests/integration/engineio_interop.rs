@@ -1,6 +1,8 @@
 //! The official `engine.io-client` 6.x against the real server over loopback:
 //! polling, WebSocket, the upgrade, heartbeats, closes from both sides,
-//! `maxPayload`, and many clients at once. See `tests/node/engineio-client.js`.
+//! `maxPayload`, and many clients at once. See `tests/node/engineio-client.js`. The
+//! transports, the upgrade and `maxPayload` also run against the same engine served as the
+//! layer of an axum `Router` (the `_through_axum` tests).
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -10,6 +12,7 @@ use engineio::CloseReason;
 use server_adapter::{EngineHandler, EngineIo, Server, SessionHandle};
 
 use super::node::run_script;
+use super::{serve_axum, Stack};
 
 /// Echoes every message; closes the session on the text `please-close`; records
 /// how sessions ended.
@@ -32,7 +35,7 @@ impl EngineHandler for EchoAndClose {
     }
 }
 
-async fn start() -> (SocketAddr, Arc<Mutex<Vec<CloseReason>>>) {
+async fn start(stack: Stack) -> (SocketAddr, Arc<Mutex<Vec<CloseReason>>>) {
     let handler = EchoAndClose::default();
     let closes = handler.closes.clone();
     let config = engineio::Config {
@@ -46,16 +49,28 @@ async fn start() -> (SocketAddr, Arc<Mutex<Vec<CloseReason>>>) {
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(
-        Server::new()
-            .mount(EngineIo::new(config, handler))
-            .serve(listener),
-    );
+    let engine = EngineIo::new(config, handler);
+    match stack {
+        Stack::Native => {
+            tokio::spawn(Server::new().mount(engine).serve(listener));
+        }
+        Stack::Axum => {
+            let router = axum::Router::new().layer(engine.layer());
+            serve_axum(listener, router, move |grace| async move {
+                engine.shutdown(grace).await
+            });
+        }
+        Stack::Hyper => panic!("the Engine.IO tests run natively and through axum"),
+    }
     (addr, closes)
 }
 
 async fn scenarios(names: &[&str]) -> (String, Arc<Mutex<Vec<CloseReason>>>) {
-    let (addr, closes) = start().await;
+    scenarios_on(Stack::Native, names).await
+}
+
+async fn scenarios_on(stack: Stack, names: &[&str]) -> (String, Arc<Mutex<Vec<CloseReason>>>) {
+    let (addr, closes) = start(stack).await;
     let mut args = vec![format!("http://{addr}")];
     args.extend(names.iter().map(|s| s.to_string()));
     let out = run_script("engineio-client.js", &args, Duration::from_secs(90)).await;
@@ -140,4 +155,19 @@ async fn a_message_above_max_payload_closes_the_session() {
 async fn a_hundred_clients_at_once() {
     let (_, closes) = scenarios(&["many-clients"]).await;
     wait_for_closes(&closes, 100).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polling_websocket_and_the_upgrade_through_axum() {
+    let (_, closes) = scenarios_on(Stack::Axum, &["polling", "websocket", "upgrade"]).await;
+    let seen = wait_for_closes(&closes, 2).await;
+    assert!(
+        seen.iter().all(|r| *r == CloseReason::TransportClose),
+        "{seen:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_above_max_payload_closes_the_session_through_axum() {
+    scenarios_on(Stack::Axum, &["max-payload"]).await;
 }

@@ -7,12 +7,15 @@
 
 mod chat;
 mod chat_browser;
+mod engine_polling;
 mod engine_websocket;
 mod engineio_interop;
 mod http;
 mod node;
 mod socketio;
 mod socketio_interop;
+mod stacks;
+mod tls;
 mod websocket;
 
 use std::net::SocketAddr;
@@ -21,6 +24,99 @@ use std::time::Duration;
 use server_adapter::http::{serve, Config, Service};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+
+/// Which HTTP stack a test's server is served through: this crate's own, axum (hyper) with
+/// the engine as a tower layer, or bare hyper with the engine as its service (the Socket.IO
+/// fixtures only). The same test bodies run on each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stack {
+    Native,
+    Axum,
+    Hyper,
+}
+
+/// Stops a server a test started, on either stack: stops accepting, closes every session
+/// (close packets after what was queued) and lets the server's task end, within `grace`.
+#[derive(Debug)]
+pub(crate) enum Stop {
+    Native(server_adapter::ShutdownHandle),
+    /// axum or hyper: the grace period, sent to the server's task.
+    Signal(tokio::sync::watch::Sender<Option<Duration>>),
+}
+
+impl Stop {
+    pub(crate) fn shutdown(&self, grace: Duration) {
+        match self {
+            Stop::Native(handle) => handle.shutdown(grace),
+            Stop::Signal(signal) => {
+                signal.send_replace(Some(grace));
+            }
+        }
+    }
+}
+
+/// Serves `router` with axum on `listener` (the peer's address as `ConnectInfo`), with a
+/// graceful shutdown that closes `io`'s sessions first, as an application would.
+pub(crate) fn serve_axum<Io>(
+    listener: TcpListener,
+    router: axum::Router,
+    io: impl FnOnce(Duration) -> Io + Send + 'static,
+) -> (Stop, tokio::task::JoinHandle<std::io::Result<()>>)
+where
+    Io: std::future::Future<Output = ()> + Send,
+{
+    let (stop, mut grace) = tokio::sync::watch::channel(None);
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, service)
+            .with_graceful_shutdown(async move {
+                let Ok(grace) = grace
+                    .wait_for(Option::is_some)
+                    .await
+                    .map(|g| g.unwrap_or_default())
+                else {
+                    return std::future::pending().await;
+                };
+                io(grace).await;
+            })
+            .await
+    });
+    (Stop::Signal(stop), task)
+}
+
+/// Serves `io` with bare hyper on `listener`, as `examples/hyper_echo.rs` does: hyper's
+/// HTTP/1.1 connection with upgrades, the engine as its service, the peer's address as a
+/// `SocketAddr` request extension. On stop, closes the sessions and stops accepting.
+pub(crate) fn serve_hyper(
+    listener: TcpListener,
+    io: server_adapter::socketio::SocketIo,
+) -> (Stop, tokio::task::JoinHandle<std::io::Result<()>>) {
+    let (stop, mut grace) = tokio::sync::watch::channel(None::<Duration>);
+    let task = tokio::spawn(async move {
+        loop {
+            let (stream, peer) = tokio::select! {
+                accepted = listener.accept() => accepted?,
+                Ok(grace) = async { grace.wait_for(Option::is_some).await.map(|g| g.unwrap_or_default()) } => {
+                    drop(listener);
+                    io.shutdown(grace).await;
+                    return Ok(());
+                }
+            };
+            let service = io.service();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |mut request| {
+                    request.extensions_mut().insert::<SocketAddr>(peer);
+                    tower_service::Service::call(&mut service.clone(), request)
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .with_upgrades()
+                    .await;
+            });
+        }
+    });
+    (Stop::Signal(stop), task)
+}
 
 /// How long any single wait may take before the test fails.
 pub(crate) const WAIT: Duration = Duration::from_secs(10);

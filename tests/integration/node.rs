@@ -14,12 +14,23 @@ pub(crate) fn node_dir() -> PathBuf {
 /// returns its standard output. Panics (failing the test) if Node or the npm
 /// packages are missing, if the script fails, or if it runs too long.
 pub(crate) async fn run_script(script: &str, args: &[String], limit: Duration) -> String {
+    run_script_with_env(script, args, &[], limit).await
+}
+
+/// [`run_script`] with environment variables set for Node (`NODE_EXTRA_CA_CERTS`, say).
+pub(crate) async fn run_script_with_env(
+    script: &str,
+    args: &[String],
+    env: &[(&str, &std::path::Path)],
+    limit: Duration,
+) -> String {
     let dir = node_dir();
     assert!(
         dir.join("node_modules/engine.io-client").is_dir(),
         "the npm packages are not installed: run `npm ci --prefix tests/node` (the test command does)"
     );
-    let node = tokio::process::Command::new("node");
+    let mut node = tokio::process::Command::new("node");
+    node.envs(env.iter().copied());
     run_client(
         node,
         "`node` (Node.js 20) must be on the PATH",

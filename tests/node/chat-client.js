@@ -18,7 +18,10 @@
 const assert = require("assert");
 const { io } = require("socket.io-client");
 
-const [, , baseUrl, transport, ...scenarios] = process.argv;
+// `--parser=msgpack` first: the clients use the official `socket.io-msgpack-parser`.
+const argv = process.argv.slice(2);
+const msgpack = argv[0] === "--parser=msgpack" ? (argv.shift(), require("socket.io-msgpack-parser")) : undefined;
+const [baseUrl, transport, ...scenarios] = argv;
 const STEP_MS = 10000;
 const TRANSPORTS = {
   polling: { transports: ["polling"] },
@@ -36,7 +39,8 @@ function within(promise, what, ms = STEP_MS) {
 
 // A connected client that keeps every `message` it gets, in order.
 async function client(name) {
-  const socket = io(baseUrl, { ...TRANSPORTS[transport], reconnection: false, forceNew: true });
+  const parser = msgpack ? { parser: msgpack } : {};
+  const socket = io(baseUrl, { ...TRANSPORTS[transport], ...parser, reconnection: false, forceNew: true });
   socket.inbox = [];
   socket.waiting = [];
   socket.on("message", (m) => {

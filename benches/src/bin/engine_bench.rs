@@ -70,7 +70,7 @@ fn main() {
         let ns = measure(budget, 10_000, || {
             id += 1;
             let s = open(&mut server, now, id);
-            server.handle_session_closed(s.sid());
+            server.handle_session_closed(now, &s);
             black_box(s);
         });
         rows.push(("polling handshake".into(), ns, None));
@@ -84,7 +84,7 @@ fn main() {
             while let Some(t) = s.poll_transmit() {
                 black_box(t);
             }
-            server.handle_session_closed(s.sid());
+            server.handle_session_closed(now, &s);
         });
         rows.push(("websocket handshake".into(), ns, None));
     }

@@ -17,7 +17,9 @@
 //!   encoder then the transcoder, one frame out (the path of a server that encodes a
 //!   broadcast once as text).
 //!
-//! Usage: `parser_bench [--node <results.json>] [--quick] [--only <case>/<op>]`. With `--node`, the Node figures
+//! Usage: `parser_bench [--node <results.json>] [--quick] [--cpu] [--only <case>/<op>]`.
+//! `--cpu` times runs by the measuring thread's CPU time instead of the wall clock (both
+//! sides, Linux only), for a machine that other work keeps busy. With `--node`, the Node figures
 //! are read from that file (written by `benches/node/parser-bench.js`), the encoded texts and
 //! MessagePack frames are checked to be identical, and the table shows both.
 
@@ -90,9 +92,15 @@ fn main() {
             warmup: std::time::Duration::from_millis(20),
             run: std::time::Duration::from_millis(10),
             runs: 3,
+            thread_cpu: false,
         }
     } else {
         Plan::default()
+    };
+    // `--cpu`: time by this thread's CPU time, for a machine busy with other work.
+    let plan = Plan {
+        thread_cpu: args.iter().any(|a| a == "--cpu"),
+        ..plan
     };
 
     let mut rows = Vec::new();

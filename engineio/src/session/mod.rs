@@ -16,6 +16,7 @@ use crate::cors::CorsHeaders;
 use crate::error::SendError;
 use crate::event::{CloseReason, Event, Handshake, TransportError};
 use crate::fifo::Fifo;
+use crate::late::LatePoll;
 use crate::packet::{decode_text, Incoming, Message, Outgoing};
 use crate::request::{RequestId, TransportKind};
 use crate::response::{ErrorCode, Response};
@@ -184,6 +185,16 @@ impl Session {
         self.lifecycle == Lifecycle::Closed
     }
 
+    /// The answer this closed session still owes a long-poll GET that arrived
+    /// before the request that closed it, if any. Requests can reach the
+    /// session in another order than they arrived in (one connection's task
+    /// runs later than another's); give this to
+    /// [`Server::handle_session_closed`](crate::Server::handle_session_closed)
+    /// so that the server answers such a GET after the session is gone.
+    pub fn late_poll(&self) -> Option<LatePoll> {
+        self.polls.as_ref()?.late
+    }
+
     /// Whether a message sent now would go out at once rather than wait in
     /// the buffer: the session is open, no upgrade holds packets back, and
     /// either a WebSocket carries it or a long-poll GET is waiting with
@@ -229,7 +240,20 @@ impl Session {
             ..
         } = request;
         if self.lifecycle == Lifecycle::Closed {
-            self.respond(id, Response::error(ErrorCode::UnknownSid, None, &cors));
+            let late = self.late_poll().filter(|late| {
+                kind == RequestKind::PollGet
+                    && transport == TransportKind::Polling
+                    && late.arrived_before(id)
+            });
+            match late {
+                Some(late) => {
+                    // The GET arrived before the close: it gets what it would
+                    // have got parked then, and no other GET gets it again.
+                    self.polls_mut().late = None;
+                    self.answer_with(id, &cors, &late.packet());
+                }
+                None => self.respond(id, Response::error(ErrorCode::UnknownSid, None, &cors)),
+            }
             return;
         }
         if kind == RequestKind::WebSocket {
@@ -514,6 +538,25 @@ impl Session {
             Incoming::Close => self.close_now(now, CloseReason::TransportClose, MainSocket::Close),
             // The reference server ignores these from a client.
             Incoming::Open | Incoming::Upgrade | Incoming::Noop => {}
+        }
+    }
+
+    /// Closes the session at once because of `request` (a POST's head or
+    /// body). When no GET was parked to hear of it, a GET that arrived before
+    /// `request` and reaches the session later is owed the answer it would
+    /// have had parked (see [`crate::late`]).
+    fn close_by_request(&mut self, now: Instant, request: RequestId, reason: CloseReason) {
+        if self.lifecycle == Lifecycle::Closed {
+            return;
+        }
+        let owed = matches!(self.transport, Transport::Polling) && self.parked_get().is_none();
+        let noop = reason == CloseReason::TransportClose;
+        self.close_now(now, reason, MainSocket::Close);
+        if owed {
+            self.polls_mut().late = Some(LatePoll {
+                closed_by: request,
+                noop,
+            });
         }
     }
 

@@ -16,6 +16,7 @@ use bytes::Bytes;
 use super::{Lifecycle, MainSocket, Parked, Session, Transport};
 use crate::cors::CorsHeaders;
 use crate::event::{CloseReason, Event, TransportError};
+use crate::late::LatePoll;
 use crate::packet::{Incoming, Outgoing};
 use crate::payload;
 use crate::request::RequestId;
@@ -31,6 +32,9 @@ pub(super) struct PollRequests {
     /// A POST whose messages were delivered as events; answered `ok` once
     /// those events are drained.
     post_awaiting_drain: Option<Parked>,
+    /// Once a request closed the session without releasing a GET: the answer
+    /// owed to a GET that arrived before that request (see [`crate::late`]).
+    pub(super) late: Option<LatePoll>,
 }
 
 impl PollRequests {
@@ -40,7 +44,7 @@ impl PollRequests {
 }
 
 impl Session {
-    fn polls_mut(&mut self) -> &mut PollRequests {
+    pub(super) fn polls_mut(&mut self) -> &mut PollRequests {
         self.polls.get_or_insert_with(Box::default)
     }
 
@@ -157,28 +161,28 @@ impl Session {
             .is_some_and(|p| p.post.is_some() || p.post_awaiting_drain.is_some())
         {
             self.respond(request, Response::status(400, &cors));
-            self.close_now(
+            self.close_by_request(
                 now,
+                request,
                 CloseReason::TransportError(TransportError::PostOverlap),
-                MainSocket::Close,
             );
             return;
         }
         if binary_content {
             self.respond(request, Response::error(ErrorCode::BadRequest, None, &cors));
-            self.close_now(
+            self.close_by_request(
                 now,
+                request,
                 CloseReason::TransportError(TransportError::BinaryContent),
-                MainSocket::Close,
             );
             return;
         }
         if content_length.is_some_and(|n| n > self.timing.max_payload as u64) {
             self.respond(request, Response::status(413, &cors));
-            self.close_now(
+            self.close_by_request(
                 now,
+                request,
                 CloseReason::TransportError(TransportError::PayloadTooLarge),
-                MainSocket::Close,
             );
             return;
         }
@@ -202,10 +206,10 @@ impl Session {
         }
         if body.len() > self.timing.max_payload {
             self.respond(request, Response::status(413, &post.cors));
-            self.close_now(
+            self.close_by_request(
                 now,
+                request,
                 CloseReason::TransportError(TransportError::PayloadTooLarge),
-                MainSocket::Close,
             );
             return;
         }
@@ -216,7 +220,7 @@ impl Session {
                     request,
                     Response::error(ErrorCode::BadRequest, None, &post.cors),
                 );
-                self.close_now(now, CloseReason::ParseError(e), MainSocket::Close);
+                self.close_by_request(now, request, CloseReason::ParseError(e));
                 return;
             }
         };
@@ -227,14 +231,14 @@ impl Session {
                         request,
                         Response::error(ErrorCode::BadRequest, None, &post.cors),
                     );
-                    self.close_now(now, CloseReason::ParseError(e), MainSocket::Close);
+                    self.close_by_request(now, request, CloseReason::ParseError(e));
                     return;
                 }
                 Ok(Incoming::Close) => {
                     // The client closes: its POST still gets `ok`, packets after
                     // the close packet are not read.
                     self.polls_mut().post_awaiting_drain = Some(post);
-                    self.close_now(now, CloseReason::TransportClose, MainSocket::Close);
+                    self.close_by_request(now, request, CloseReason::TransportClose);
                     return;
                 }
                 Ok(Incoming::Ping { .. }) => {
@@ -242,10 +246,10 @@ impl Session {
                         request,
                         Response::error(ErrorCode::BadRequest, None, &post.cors),
                     );
-                    self.close_now(
+                    self.close_by_request(
                         now,
+                        request,
                         CloseReason::TransportError(TransportError::ClientPing),
-                        MainSocket::Close,
                     );
                     return;
                 }

@@ -145,8 +145,23 @@ impl Sim {
 
     /// Sends a request and, when it reaches a session, its body right after.
     pub fn request_with_body(&mut self, head: RequestHead, body: Option<Bytes>) -> RequestId {
+        let id = self.arrive();
+        self.deliver(id, head, body);
+        id
+    }
+
+    /// A request arrives now and is given its id, but is routed only later,
+    /// with [`deliver`](Sim::deliver): as when its connection's task runs
+    /// after another's whose request came later.
+    pub fn arrive(&mut self) -> RequestId {
         let id = RequestId(self.next_id);
         self.next_id += 1;
+        id
+    }
+
+    /// Routes a request that arrived earlier (see [`arrive`](Sim::arrive)) and,
+    /// when it reaches a session, its body right after.
+    pub fn deliver(&mut self, id: RequestId, head: RequestHead, body: Option<Bytes>) {
         match self.server.handle_request(self.now, id, &head) {
             Routed::Respond(t) => self.record(None, t),
             Routed::Opened(session) => {
@@ -161,7 +176,7 @@ impl Sim {
                 let sid = request.sid();
                 match self.sessions.get_mut(&sid) {
                     None => {
-                        let t = request.unknown_session();
+                        let t = self.server.handle_unknown_session(self.now, request);
                         self.record(None, t);
                     }
                     Some(session) => {
@@ -178,7 +193,11 @@ impl Sim {
                 }
             }
         }
-        id
+    }
+
+    /// The head of a long-poll GET for `sid`, for [`deliver`](Sim::deliver).
+    pub fn poll_head(sid: Sid) -> RequestHead {
+        RequestHead::new(Method::Get, format!("EIO=4&transport=polling&sid={sid}"))
     }
 
     /// A handshake over polling; returns the new session's sid.
@@ -204,10 +223,7 @@ impl Sim {
 
     /// A long-poll GET for `sid`.
     pub fn poll(&mut self, sid: Sid) -> RequestId {
-        self.request(RequestHead::new(
-            Method::Get,
-            format!("EIO=4&transport=polling&sid={sid}"),
-        ))
+        self.request(Sim::poll_head(sid))
     }
 
     /// A POST of `body` (a payload, e.g. `"4a\x1e4b"`) for `sid`.
@@ -472,8 +488,9 @@ impl Sim {
                 }
             }
             Event::Closed(_) => {
-                self.sessions.remove(&sid);
-                self.server.handle_session_closed(sid);
+                if let Some(session) = self.sessions.remove(&sid) {
+                    self.server.handle_session_closed(self.now, &session);
+                }
             }
             _ => {}
         }

@@ -6,6 +6,7 @@ mod cors;
 mod handshake;
 mod heartbeat;
 mod invariants;
+mod late;
 mod limits;
 mod polling;
 mod upgrade;

@@ -85,4 +85,11 @@ where
     pub fn open_sessions(&self) -> usize {
         self.core.open_sessions()
     }
+
+    /// Closes every session (each gets its close packet after what was queued for it) and
+    /// waits until they are all gone or `grace` has passed: a graceful shutdown for a server
+    /// this crate does not run (see [`SocketIo::shutdown`](crate::socketio::SocketIo::shutdown)).
+    pub async fn shutdown(&self, grace: std::time::Duration) {
+        self.core.shutdown_within(grace).await;
+    }
 }

@@ -2,16 +2,15 @@
 //! inputs, starts session tasks, and carries answers back.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use engineio::{Method, RequestHead, RequestId, Routed, Transmit};
+use engineio::{Method, RequestHead, RequestId, Transmit};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::oneshot;
 
 use super::app::{AppFactory, HandshakeHeaders, HandshakeRequest};
 use super::inbox::Inbox;
-use super::router::RouterHandle;
+use super::router::{Dispatch, RouterHandle};
 use super::task::{now, Answer, RoutedRequest, SessionInput, SessionTask};
 use crate::http::{self, Reply};
 use crate::ws::{self, WebSocket};
@@ -37,7 +36,6 @@ pub(crate) fn random_id_bytes() -> [u8; 15] {
 pub(crate) struct EngineCore<F, Io> {
     pub(crate) router: RouterHandle<Io>,
     factory: F,
-    next_request: AtomicU64,
     ws_config: ws::Config,
     path: String,
     max_payload: usize,
@@ -63,7 +61,6 @@ where
         EngineCore {
             router: RouterHandle::new(server),
             factory,
-            next_request: AtomicU64::new(1),
             ws_config: ws::Config {
                 max_message_size: max_payload,
                 ..ws::Config::default()
@@ -89,7 +86,11 @@ where
         request: http::Request,
         address: Option<SocketAddr>,
     ) -> Reply<Io> {
-        let http::Request { head, body } = request;
+        let http::Request {
+            head,
+            body,
+            arrival,
+        } = request;
         let accept = if ws::is_upgrade_request(&head) {
             match ws::accept(&head) {
                 Ok(accept) => Some(accept),
@@ -99,13 +100,11 @@ where
             None
         };
         let engine_head = engine_head(&head, accept.is_some());
-        let id = RequestId(self.next_request.fetch_add(1, Ordering::Relaxed));
+        // Ids in arrival order: the engine decides between racing requests by them.
+        let id = RequestId(arrival.get());
         match self.router.route(now(), id, &engine_head) {
-            Routed::Respond(Transmit::Respond { response, .. }) => {
-                Reply::Response(to_http(response))
-            }
-            Routed::Respond(_) => Reply::Response(http::Response::new(500)),
-            Routed::Opened(session) => {
+            Dispatch::Respond(transmit) => answer_now(transmit),
+            Dispatch::Opened(session) => {
                 let handshake = HandshakeRequest {
                     sid: session.sid(),
                     transport: session.transport(),
@@ -117,10 +116,7 @@ where
                 // every request (boxed by the mount) several times larger.
                 Box::pin(self.open(session, id, handshake, accept)).await
             }
-            Routed::Session(routed) => {
-                let Some(inbox) = self.router.session(routed.sid()) else {
-                    return answer_now(routed.unknown_session());
-                };
+            Dispatch::Session(routed, inbox) => {
                 let (reply, answer) = oneshot::channel();
                 let body = (engine_head.method == Method::Post).then_some(body);
                 let input = SessionInput::Request(Box::new(RoutedRequest {
@@ -128,8 +124,14 @@ where
                     body,
                     reply,
                 }));
-                if inbox.send(input).await.is_err() {
-                    return Reply::Response(gone());
+                if let Err(input) = inbox.send(input).await {
+                    // The session ended between the routing and now.
+                    return match input {
+                        SessionInput::Request(routed) => {
+                            answer_now(self.router.unknown_session(now(), routed.request))
+                        }
+                        _ => Reply::Response(gone()),
+                    };
                 }
                 match (answer.await, accept) {
                     (Ok(Answer::Http(response)), _) => Reply::Response(to_http(response)),
@@ -149,7 +151,7 @@ where
                     _ => Reply::Response(gone()),
                 }
             }
-            _ => Reply::Response(http::Response::new(500)),
+            Dispatch::Unroutable => Reply::Response(http::Response::new(500)),
         }
     }
 
@@ -203,6 +205,16 @@ where
     /// How many sessions are open.
     pub(crate) fn open_sessions(&self) -> usize {
         self.router.open_sessions()
+    }
+
+    /// Closes every session (each gets its close packet after what was queued for it) and
+    /// waits until they are all gone or `grace` has passed.
+    pub(crate) async fn shutdown_within(&self, grace: std::time::Duration) {
+        self.shutdown_sessions().await;
+        let deadline = tokio::time::Instant::now() + grace;
+        while self.open_sessions() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
     }
 }
 

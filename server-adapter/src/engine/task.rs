@@ -429,7 +429,7 @@ where
                 self.app.handle_event(event, &mut engine);
                 if closed {
                     // No request may reach the session any more.
-                    self.router.remove(self.session.sid());
+                    self.router.remove_closed(now, &self.session);
                 }
             }
             if !progressed {
@@ -572,8 +572,8 @@ where
     /// After the session closed: answer what still waits, hand unfinished
     /// handler work over, and leave the router.
     async fn finish(mut self) {
-        self.router.remove(self.session.sid());
         let now = now();
+        self.router.remove_closed(now, &self.session);
         for input in self.inbox.close() {
             self.handle_input(input, now);
         }
@@ -587,7 +587,6 @@ where
         for work in self.app.finish() {
             tokio::spawn(work);
         }
-        self.router.session_closed(self.session.sid());
     }
 }
 

@@ -28,6 +28,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::time::{timeout, timeout_at, Instant};
 
+use super::arrival::Watched;
 use super::chunked::ChunkedDecoder;
 use super::config::Config;
 use super::error::{Error, RequestError};
@@ -57,6 +58,9 @@ enum Next<Io> {
 /// Returns `Ok(())` when the peer closes, the connection idles out, a response closes it, a
 /// pending request is aborted by the peer, or an upgraded connection's future ends.
 ///
+/// Its requests' [`Arrival`](super::Arrival)s count from this call; [`serve`] watches each
+/// connection from its accept.
+///
 /// # Errors
 /// A refused request (already answered), an I/O error, or a response write timeout.
 pub async fn serve_connection<Io, S>(io: Io, config: &Config, service: &S) -> Result<(), Error>
@@ -64,10 +68,23 @@ where
     Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     S: Service<Io>,
 {
+    serve_watched(Watched::new(io), config, service).await
+}
+
+/// [`serve_connection`] for a connection watched since it was accepted.
+pub(crate) async fn serve_watched<Io, S>(
+    io: Watched<Io>,
+    config: &Config,
+    service: &S,
+) -> Result<(), Error>
+where
+    Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: Service<Io>,
+{
     // The HTTP part runs in a box freed before the upgraded connection runs: inline, its
     // state (the largest of a request's) would stay in the task for as long as a WebSocket
     // lives, most of what a task costs an idle connection.
-    let upgraded = Box::pin(serve_until_upgrade(io, config, service)).await?;
+    let upgraded = Box::pin(serve_until_upgrade_watched(io, config, service)).await?;
     if let Some(upgraded) = upgraded {
         upgraded.await;
     }
@@ -90,6 +107,20 @@ where
     Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     S: Service<Io>,
 {
+    serve_until_upgrade_watched(Watched::new(io), config, service).await
+}
+
+/// [`serve_until_upgrade`] for a connection watched since it was accepted (see
+/// [`Watched::accepted`]).
+pub(crate) async fn serve_until_upgrade_watched<Io, S>(
+    io: Watched<Io>,
+    config: &Config,
+    service: &S,
+) -> Result<Option<UpgradeFuture>, Error>
+where
+    Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: Service<Io>,
+{
     Ok(serve_http(io, config, service)
         .await?
         .map(|(upgrade, upgraded)| upgrade(upgraded)))
@@ -97,7 +128,7 @@ where
 
 /// Serves requests until the connection closes (`None`) or is upgraded.
 async fn serve_http<Io, S>(
-    io: Io,
+    io: Watched<Io>,
     config: &Config,
     service: &S,
 ) -> Result<Option<(OnUpgrade<Io>, Upgraded<Io>)>, Error>
@@ -133,7 +164,7 @@ where
     Ok(Some((
         upgrade,
         Upgraded {
-            io,
+            io: io.into_inner(),
             read_buf: buf,
             head,
         },
@@ -141,7 +172,8 @@ where
 }
 
 struct Conn<'a, Io> {
-    io: Io,
+    /// The stream, noting when each request arrives.
+    io: Watched<Io>,
     /// Bytes read and not yet used: the start of the next request. No allocation when empty
     /// between requests.
     buf: BytesMut,
@@ -165,7 +197,13 @@ impl<Io: AsyncRead + AsyncWrite + Unpin> Conn<'_, Io> {
         let head_request = head.method() == "HEAD";
         let keep_alive = head.keep_alive();
         let version = head.version();
-        let call = pin!(service.call(Request { head, body }));
+        let arrival = self.io.arrival();
+        self.io.next_request();
+        let call = pin!(service.call(Request {
+            head,
+            body,
+            arrival,
+        }));
         let Some(reply) = self.await_reply(call).await else {
             tracing::debug!("peer closed the connection while a response was pending");
             return Ok(Next::Close);
@@ -412,9 +450,17 @@ where
         };
         // Small Engine.IO packets should leave at once, not wait for Nagle's algorithm.
         let _ = stream.set_nodelay(true);
+        // Here, in accept order: the tasks may run in another.
+        let stream = match Watched::accepted(stream) {
+            Ok(stream) => stream,
+            Err(error) => {
+                tracing::warn!(%peer, %error, "could not register an accepted connection");
+                continue;
+            }
+        };
         let (config, service) = (config.clone(), service.clone());
         tokio::spawn(async move {
-            if let Err(error) = serve_connection(stream, &config, &*service).await {
+            if let Err(error) = serve_watched(stream, &config, &*service).await {
                 tracing::debug!(%peer, %error, "connection ended");
             }
         });

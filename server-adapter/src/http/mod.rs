@@ -18,6 +18,7 @@
 //! the rest to a fallback whose default is `404`. The WebSocket handshake's `400`, `405` and
 //! `426` are in [`crate::ws::handshake`].
 
+mod arrival;
 mod chunked;
 mod config;
 mod conn;
@@ -28,8 +29,11 @@ mod response;
 mod router;
 mod service;
 
+pub use arrival::Arrival;
+pub(crate) use arrival::Watched;
 pub use chunked::ChunkedDecoder;
 pub use config::{Config, MAX_HEADERS_CAP};
+pub(crate) use conn::serve_until_upgrade_watched;
 pub use conn::{serve, serve_connection, serve_until_upgrade};
 pub use error::{Error, InvalidHeader, RequestError};
 pub use request::{

@@ -113,6 +113,54 @@ impl RequestHead {
         })
     }
 
+    /// A head from the parts another HTTP stack parsed (hyper's `http::request::Parts`, say),
+    /// so that what reads a head here (the engine's router, the WebSocket handshake, the
+    /// handshake data handlers see) reads it the same whichever stack took the request.
+    ///
+    /// The parts are written out as an HTTP/1.1 head and parsed as one received, with
+    /// [`MAX_HEADERS_CAP`] as the field limit: the head is then exactly what this layer would
+    /// have made of the same request on its own connection.
+    ///
+    /// # Errors
+    /// What parsing the same head would refuse: a method, target or field that HTTP/1.1 cannot
+    /// carry (`400`), more fields than the cap (`431`).
+    pub fn from_parts<'a>(
+        method: &str,
+        target: &str,
+        version: Version,
+        headers: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    ) -> Result<RequestHead, RequestError> {
+        // A line break inside a part would make the text parse as something else (or as
+        // less): such a part cannot come from a parsed request, and is refused.
+        let unbroken = |part: &[u8]| memchr::memchr2(b'\r', b'\n', part).is_none();
+        let broken = || RequestError::Malformed("a part of the head holds a line break");
+        if !unbroken(method.as_bytes()) || !unbroken(target.as_bytes()) {
+            return Err(broken());
+        }
+        let mut raw = Vec::with_capacity(256);
+        raw.extend_from_slice(method.as_bytes());
+        raw.push(b' ');
+        raw.extend_from_slice(target.as_bytes());
+        raw.extend_from_slice(match version {
+            Version::Http10 => b" HTTP/1.0\r\n",
+            Version::Http11 => b" HTTP/1.1\r\n",
+        });
+        for (name, value) in headers {
+            if !unbroken(name.as_bytes()) || !unbroken(value) {
+                return Err(broken());
+            }
+            raw.extend_from_slice(name.as_bytes());
+            raw.extend_from_slice(b": ");
+            raw.extend_from_slice(value);
+            raw.extend_from_slice(b"\r\n");
+        }
+        raw.extend_from_slice(b"\r\n");
+        if u32::try_from(raw.len()).is_err() {
+            return Err(RequestError::HeadTooLarge);
+        }
+        RequestHead::parse(Bytes::from(raw), MAX_HEADERS_CAP)
+    }
+
     fn str_at(&self, r: &Range<u32>) -> &str {
         // httparse handed these ranges out as `&str`, so they are UTF-8; the fallback is unreachable.
         std::str::from_utf8(&self.raw[index(r)]).unwrap_or("")
@@ -439,6 +487,8 @@ pub struct Request {
     pub head: RequestHead,
     /// The body, de-chunked; empty when the request has none.
     pub body: Bytes,
+    /// When it arrived, in the order of every request the process serves.
+    pub arrival: super::Arrival,
 }
 
 #[cfg(test)]
@@ -493,6 +543,38 @@ mod tests {
         let h = found.expect("the head is complete before the body");
         assert_eq!(h.method(), "POST");
         assert_eq!(body_framing(&h), Ok(BodyFraming::Length(3)));
+    }
+
+    #[test]
+    fn a_head_from_parts_reads_as_the_same_head_received() {
+        let h = RequestHead::from_parts(
+            "POST",
+            "/socket.io/?EIO=4&transport=polling&sid=abc",
+            Version::Http11,
+            [
+                ("Host", &b"a"[..]),
+                ("content-length", b"3"),
+                ("X-Two", b"1"),
+            ],
+        )
+        .unwrap();
+        let received = head(
+            "POST /socket.io/?EIO=4&transport=polling&sid=abc HTTP/1.1\r\nHost: a\r\n\
+             content-length: 3\r\nX-Two: 1\r\n\r\n",
+        );
+        assert_eq!(h.method(), received.method());
+        assert_eq!(h.path(), received.path());
+        assert_eq!(h.query(), received.query());
+        assert_eq!(
+            h.headers().collect::<Vec<_>>(),
+            received.headers().collect::<Vec<_>>()
+        );
+        assert_eq!(body_framing(&h), Ok(BodyFraming::Length(3)));
+        let split =
+            RequestHead::from_parts("GET", "/", Version::Http10, [("X", &b"a\r\nY: b"[..])]);
+        assert_eq!(split.unwrap_err().status(), 400);
+        // As the same bytes on a connection: the space ends the target.
+        assert!(RequestHead::from_parts("GET", "/a b", Version::Http11, []).is_err());
     }
 
     #[test]

@@ -64,7 +64,7 @@ pub use handshake::Handshake;
 pub use namespace::NamespaceRef;
 pub use rooms::Room;
 pub use socket::SocketRef;
-pub use socketio_core::{DisconnectReason, SocketId};
+pub use socketio_core::{DisconnectReason, Parser, SocketId};
 pub use socketio_parser::{Binary, Map, RawArgs, Spread, Value};
 
 use crate::engine::EngineCore;
@@ -215,6 +215,11 @@ where
         self.of("/").on_server_side_emit(event, handler);
     }
 
+    /// The parser this server's packets travel in (see [`SocketIoBuilder::parser`]).
+    pub fn parser(&self) -> Parser {
+        self.inner.core.parser
+    }
+
     /// How many Engine.IO connections are open.
     pub fn connections(&self) -> usize {
         self.engine.open_sessions()
@@ -225,6 +230,15 @@ where
     /// stops accepting.
     pub async fn close(&self) {
         self.engine.shutdown_sessions().await;
+    }
+
+    /// Closes every connection as [`close`](Self::close) does, then waits until they are all
+    /// gone (their close packets delivered) or `grace` has passed: what a graceful shutdown
+    /// does for a server this crate does not run, e.g. in the future given to axum's
+    /// `with_graceful_shutdown`, while the server still answers the long-polls that fetch
+    /// their close packets.
+    pub async fn shutdown(&self, grace: Duration) {
+        self.engine.shutdown_within(grace).await;
     }
 }
 
@@ -307,6 +321,17 @@ impl SocketIoBuilder {
     #[must_use]
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.core.connect_timeout = timeout;
+        self
+    }
+
+    /// How packets are written on the wire: [`Parser::Default`] (the official
+    /// `socket.io-parser`), or `Parser::MsgPack` for clients built with
+    /// `socket.io-msgpack-parser` (cargo feature `msgpack`, on by default). Every
+    /// client of this server must use the same parser. Handlers do not change:
+    /// arguments, [`Binary`] and [`Value`] read and write the same with either.
+    #[must_use]
+    pub fn parser(mut self, parser: Parser) -> Self {
+        self.core.parser = parser;
         self
     }
 

@@ -12,11 +12,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use server_adapter::socketio::{DisconnectReason, SocketIo, SocketIoBuilder};
+use server_adapter::socketio::{DisconnectReason, Parser, SocketIo, SocketIoBuilder};
 use tokio::sync::mpsc;
 
 use super::node::run_script;
-use super::WAIT;
+use super::{Stack, WAIT};
 use server::{build, serve, wait_until, Observed};
 
 /// The scenarios run on every transport.
@@ -42,7 +42,16 @@ fn loopback() -> SocketAddr {
 
 /// Runs the scenarios against `addr` and checks each printed `ok`.
 async fn run(addr: SocketAddr, scenarios: &[String]) -> String {
-    let mut args = vec![format!("http://{addr}")];
+    run_with(Parser::Default, addr, scenarios).await
+}
+
+/// [`run`], the clients built with `parser`.
+async fn run_with(parser: Parser, addr: SocketAddr, scenarios: &[String]) -> String {
+    let mut args = Vec::new();
+    if parser != Parser::Default {
+        args.push("--parser=msgpack".to_owned());
+    }
+    args.push(format!("http://{addr}"));
     args.extend(scenarios.iter().cloned());
     let out = run_script("socketio-client.js", &args, SCRIPT_LIMIT).await;
     // Shown with the test's output when it fails (or with `--nocapture`).
@@ -82,18 +91,24 @@ async fn reasons(
 }
 
 /// The core scenarios on one transport, then what the server saw.
-async fn core_on(transport: &str) {
+async fn core_on(stack: Stack, transport: &str) {
+    core_with(stack, Parser::Default, transport).await;
+}
+
+/// [`core_on`], server and clients using `parser`.
+async fn core_with(stack: Stack, parser: Parser, transport: &str) {
     let observed = Arc::new(Observed::default());
     let builder = SocketIo::builder()
         .ping_interval(Duration::from_millis(500))
         // Long enough that a pong late on a loaded machine is not a ping timeout (the
         // disconnect-reason scenarios expect theirs exactly); the ping-timeout scenario
         // waits for it.
-        .ping_timeout(Duration::from_secs(3));
+        .ping_timeout(Duration::from_secs(3))
+        .parser(parser);
     let io = build(builder, observed.clone(), None);
-    let running = serve(io.clone(), loopback()).await;
+    let running = serve(stack, io.clone(), loopback()).await;
     let scenarios: Vec<String> = CORE.iter().map(|s| format!("{s}@{transport}")).collect();
-    run(running.addr, &scenarios).await;
+    run_with(parser, running.addr, &scenarios).await;
 
     // The handshake as handlers saw it, in both namespaces.
     let first = if transport == "websocket" {
@@ -196,26 +211,73 @@ async fn core_on(transport: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_feature_over_websocket() {
-    core_on("websocket").await;
+    core_on(Stack::Native, "websocket").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_feature_over_websocket_through_axum() {
+    core_on(Stack::Axum, "websocket").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_feature_over_polling() {
-    core_on("polling").await;
+    core_on(Stack::Native, "polling").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_feature_over_polling_through_axum() {
+    core_on(Stack::Axum, "polling").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_feature_with_the_upgrade() {
-    core_on("upgrade").await;
+    core_on(Stack::Native, "upgrade").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_feature_with_the_upgrade_through_axum() {
+    core_on(Stack::Axum, "upgrade").await;
+}
+
+/// Every feature again with the official `socket.io-msgpack-parser` on both sides.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_feature_with_the_msgpack_parser_over_websocket() {
+    core_with(Stack::Native, Parser::MsgPack, "websocket").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_feature_with_the_msgpack_parser_over_polling() {
+    core_with(Stack::Native, Parser::MsgPack, "polling").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_feature_with_the_msgpack_parser_and_the_upgrade() {
+    core_with(Stack::Native, Parser::MsgPack, "upgrade").await;
+}
+
+/// Bare hyper with the engine as its service (`io.service()`), as `examples/hyper_echo.rs`:
+/// polling, and the upgrade to a WebSocket hyper hands over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_feature_with_the_upgrade_through_hyper() {
+    core_on(Stack::Hyper, "upgrade").await;
 }
 
 /// A connection that joins no namespace in time is closed; one that does stays.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_connect_timeout_closes_idle_connections() {
+    connect_timeout_on(Stack::Native).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_connect_timeout_closes_idle_connections_through_axum() {
+    connect_timeout_on(Stack::Axum).await;
+}
+
+async fn connect_timeout_on(stack: Stack) {
     let observed = Arc::new(Observed::default());
     let builder = SocketIo::builder().connect_timeout(Duration::from_millis(500));
     let io = build(builder, observed.clone(), None);
-    let running = serve(io.clone(), loopback()).await;
+    let running = serve(stack, io.clone(), loopback()).await;
     let out = run(running.addr, &["connect-timeout".to_owned()]).await;
     assert_eq!(observed.joined.lock().unwrap().len(), 1, "{out}");
     wait_until("every connection to close", || io.connections() == 0).await;
@@ -225,9 +287,18 @@ async fn the_connect_timeout_closes_idle_connections() {
 /// Volatile emits, and 200 clients in 10 rooms with exact deliveries.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn volatile_emits_and_two_hundred_clients_in_ten_rooms() {
+    volatile_and_crowd_on(Stack::Native).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn volatile_emits_and_two_hundred_clients_in_ten_rooms_through_axum() {
+    volatile_and_crowd_on(Stack::Axum).await;
+}
+
+async fn volatile_and_crowd_on(stack: Stack) {
     let observed = Arc::new(Observed::default());
     let io = build(SocketIo::builder(), observed.clone(), None);
-    let running = serve(io.clone(), loopback()).await;
+    let running = serve(stack, io.clone(), loopback()).await;
     run(running.addr, &["volatile".to_owned(), "crowd".to_owned()]).await;
     assert_eq!(observed.joined_with("crowd").len(), 200);
     let left = reasons(&observed, "crowd", 200).await;
@@ -254,9 +325,19 @@ fn restart_builder() -> SocketIoBuilder {
 /// server on the same port gets the clients back without their help.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clients_reconnect_by_themselves_after_a_restart() {
+    restart_on(Stack::Native).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_reconnect_by_themselves_after_a_restart_through_axum() {
+    restart_on(Stack::Axum).await;
+}
+
+async fn restart_on(stack: Stack) {
     let (ask, mut asked) = mpsc::unbounded_channel();
     let before = Arc::new(Observed::default());
     let first = serve(
+        stack,
         build(restart_builder(), before.clone(), Some(ask)),
         loopback(),
     )
@@ -285,7 +366,7 @@ async fn clients_reconnect_by_themselves_after_a_restart() {
     let joined_before = before.joined.lock().unwrap().len();
 
     let after = Arc::new(Observed::default());
-    let second = serve(build(restart_builder(), after.clone(), None), addr).await;
+    let second = serve(stack, build(restart_builder(), after.clone(), None), addr).await;
     tokio::time::timeout(SCRIPT_LIMIT, script)
         .await
         .expect("the script ends")

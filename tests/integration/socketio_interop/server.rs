@@ -19,12 +19,12 @@ use server_adapter::socketio::{
     AckError, AckSender, Args, Bin, Binary, ConnectError, Data, DisconnectReason, EventName,
     NamespaceRef, RawArgs, SocketIo, SocketIoBuilder, SocketRef, Spread, TryData,
 };
-use server_adapter::{Server, ShutdownHandle};
+use server_adapter::Server;
 use sha1::{Digest, Sha1};
 use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinHandle;
 
-use crate::WAIT;
+use crate::{serve_axum, serve_hyper, Stack, Stop, WAIT};
 
 /// The key the test tokens are signed with (the Node script signs with it too).
 const TOKEN_KEY: &str = "interop-secret";
@@ -259,17 +259,29 @@ pub(crate) fn build(
 /// A running server: where it listens, how to stop it, and its task.
 pub(crate) struct Running {
     pub(crate) addr: SocketAddr,
-    pub(crate) shutdown: ShutdownHandle,
+    pub(crate) shutdown: Stop,
     pub(crate) task: JoinHandle<std::io::Result<()>>,
 }
 
-/// Serves `io` on `addr` (port 0: an ephemeral one).
-pub(crate) async fn serve(io: SocketIo, addr: SocketAddr) -> Running {
+/// Serves `io` on `addr` (port 0: an ephemeral one) through `stack`: natively, or as the
+/// layer of an axum `Router` with no routes of its own.
+pub(crate) async fn serve(stack: Stack, io: SocketIo, addr: SocketAddr) -> Running {
     let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let server = Server::new().mount(io);
-    let shutdown = server.shutdown_handle();
-    let task = tokio::spawn(server.serve(listener));
+    let (shutdown, task) = match stack {
+        Stack::Native => {
+            let server = Server::new().mount(io);
+            let shutdown = Stop::Native(server.shutdown_handle());
+            (shutdown, tokio::spawn(server.serve(listener)))
+        }
+        Stack::Axum => {
+            let router = axum::Router::new().layer(io.layer());
+            serve_axum(listener, router, move |grace| async move {
+                io.shutdown(grace).await
+            })
+        }
+        Stack::Hyper => serve_hyper(listener, io),
+    };
     Running {
         addr,
         shutdown,

@@ -7,8 +7,9 @@ use serde_json::{json, Value};
 
 use crate::scenarios::Outcome;
 
-/// The servers, in table order; the first is the one under test.
-pub(crate) const SERVERS: [&str; 3] = ["ours", "node", "socketioxide"];
+/// The servers, in table order; the first is the one under test. `ours-axum` is the same
+/// server served by axum (the Socket.IO server as a tower layer), compared with `ours`.
+pub(crate) const SERVERS: [&str; 4] = ["ours", "node", "socketioxide", "ours-axum"];
 
 /// The scenarios, in table order.
 pub(crate) const SCENARIOS: [&str; 7] = [
@@ -196,8 +197,8 @@ pub(crate) fn table(lines: &[Value], only: Option<&str>) -> String {
         runs.insert((si, svi), v);
     }
     let mut out = String::new();
-    out.push_str("| scenario | metric | ours | node | socketioxide | ours vs node | ours vs socketioxide |\n");
-    out.push_str("|---|---|---:|---:|---:|---:|---:|\n");
+    out.push_str("| scenario | metric | ours | node | socketioxide | ours-axum | ours vs node | ours vs socketioxide | ours vs ours-axum |\n");
+    out.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
     let mut floors = String::new();
     for (si, scenario) in SCENARIOS.iter().enumerate() {
         let get = |svi: usize| runs.get(&(si, svi)).copied();
@@ -230,13 +231,15 @@ pub(crate) fn table(lines: &[Value], only: Option<&str>) -> String {
             };
             let name = if mi == 0 { *scenario } else { "" };
             out.push_str(&format!(
-                "| {name} | {} | {} | {} | {} | {} | {} |\n",
+                "| {name} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
                 m.label,
                 cell(0),
                 cell(1),
                 cell(2),
+                cell(3),
                 ratio(1),
-                ratio(2)
+                ratio(2),
+                ratio(3)
             ));
         }
         // The floors: CPU efficiency everywhere, memory per idle connection.
@@ -266,6 +269,22 @@ pub(crate) fn table(lines: &[Value], only: Option<&str>) -> String {
                 ),
                 None => format!("{peer}: no figure"),
             });
+        }
+        // The same server through axum: its cost against ours, at most 1.15× the CPU per
+        // message and 1.25× the memory per idle connection.
+        let axum = get(3)
+            .filter(|v| v["errors"].as_u64().unwrap_or(0) == 0)
+            .and_then(|v| v[key].as_f64());
+        let (cost, ceiling) = match (ours, axum) {
+            (Some(a), Some(b)) if *scenario == "idle" && a > 0.0 => (Some(b / a), 1.25),
+            (Some(a), Some(b)) if *scenario != "idle" && b > 0.0 => (Some(a / b), 1.15),
+            _ => (None, 0.0),
+        };
+        if let Some(r) = cost {
+            parts.push(format!(
+                "ours-axum costs {r:.3}× ours (at most {ceiling}×) {}",
+                if r <= ceiling { "met" } else { "NOT MET" }
+            ));
         }
         let what = if *scenario == "idle" {
             "memory per idle connection"
