@@ -84,7 +84,11 @@ fn config() -> RedisAdapterConfig {
 
 /// One Rust server with the handlers the Node script calls, on a loopback port.
 async fn rust_server(redis: &str) -> (SocketIo, SocketAddr) {
-    let adapter = RedisAdapter::connect(redis, config()).await.unwrap();
+    rust_server_with(redis, config()).await
+}
+
+async fn rust_server_with(redis: &str, config: RedisAdapterConfig) -> (SocketIo, SocketAddr) {
+    let adapter = RedisAdapter::connect(redis, config).await.unwrap();
     let io = SocketIo::builder().adapter(adapter).build();
     let i = io.clone();
     io.on_server_side_emit("ping", |args, ack| {
@@ -403,4 +407,37 @@ async fn redis_killed_and_restarted_and_a_silent_node() {
         "{result:?}"
     );
     assert!(started.elapsed() < Duration::from_secs(4));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_on_the_asking_node_s_own_response_channel() {
+    let redis = Redis::start();
+    let specific = RedisAdapterConfig {
+        publish_on_specific_response_channel: true,
+        ..config()
+    };
+    let (a, _) = rust_server_with(&redis.url(), specific.clone()).await;
+    let (b, _) = rust_server_with(&redis.url(), specific).await;
+    // A third node listens to the shared response channel: it must hear nothing.
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut shared = client.get_async_pubsub().await.unwrap();
+    shared.subscribe("socket.io-response#/#").await.unwrap();
+    let ready = eventually(Duration::from_secs(10), || {
+        let b = b.clone();
+        async move { b.all_rooms().await.is_ok() }
+    })
+    .await;
+    assert!(ready, "the two servers see each other");
+    let rooms = a.all_rooms().await.unwrap();
+    assert!(rooms.is_empty(), "{rooms:?}");
+    let mut messages = shared.on_message();
+    let heard = tokio::time::timeout(
+        Duration::from_millis(300),
+        futures_util::StreamExt::next(&mut messages),
+    )
+    .await;
+    assert!(
+        heard.is_err(),
+        "a response went to the shared channel: {heard:?}"
+    );
 }
