@@ -11,10 +11,15 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use serde_json::{json, Value};
-use server_adapter::socketio::{AckSender, Args, Data, SocketIo, SocketRef};
+use serde_json::json;
+use server_adapter::socketio::SocketIo;
 use server_adapter::Server;
-use socketio_redis::{RedisAdapter, RedisAdapterConfig, RedisEmitter};
+use socketio_redis::RedisAdapterConfig;
+
+/// The server of each node: the example `cluster_node`, compiled in.
+#[path = "../../examples/cluster_node.rs"]
+#[allow(dead_code)]
+mod cluster_node;
 use tokio::net::TcpListener;
 
 /// A `redis-server` of this test, stopped (by its PID) when dropped.
@@ -88,154 +93,12 @@ async fn rust_server(redis: &str) -> (SocketIo, SocketAddr) {
 }
 
 async fn rust_server_with(redis: &str, config: RedisAdapterConfig) -> (SocketIo, SocketAddr) {
-    let adapter = RedisAdapter::connect(redis, config).await.unwrap();
-    let io = SocketIo::builder().adapter(adapter).build();
-    let i = io.clone();
-    io.on_server_side_emit("ping", |args, ack| {
-        if let Some(ack) = ack {
-            let arg = args.first().and_then(Value::as_str).unwrap_or_default();
-            ack.send(json!(format!("pong-rust:{arg}")));
-        }
-    });
-    let url = redis.to_owned();
-    io.of("/").on_connection(move |socket: SocketRef| {
-        let io = i.clone();
-        let url = url.clone();
-        async move {
-            let auth: Value = socket.handshake().auth().unwrap_or(Value::Null);
-            socket.set_shared_data(json!({"name": auth["name"]}));
-            handlers(&socket, &io);
-            // Publishes through a RedisEmitter, as a process serving no clients would.
-            socket.on(
-                "rust-emitter",
-                move |Data(room): Data<String>, ack: AckSender| {
-                    let url = url.clone();
-                    async move {
-                        let emitter = RedisEmitter::connect(&url).await.unwrap();
-                        emitter
-                            .to(room)
-                            .emit("from-rust-emitter", &json!({"n": 2}))
-                            .await
-                            .unwrap();
-                        let _ = ack.send(&true);
-                    }
-                },
-            );
-        }
-    });
+    let io = cluster_node::cluster_node(redis, config);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server = Server::new().mount(io.clone());
     tokio::spawn(async move { server.serve(listener).await });
     (io, addr)
-}
-
-fn handlers(socket: &SocketRef, io: &SocketIo) {
-    socket.on(
-        "join",
-        |s: SocketRef, Data(room): Data<String>, ack: AckSender| async move {
-            s.join(room);
-            let _ = ack.send(&"joined");
-        },
-    );
-    let i = io.clone();
-    socket.on(
-        "join-other",
-        move |Args((sid, room)): Args<(String, String)>, ack: AckSender| {
-            let io = i.clone();
-            async move {
-                io.to(sid).sockets_join(room);
-                let _ = ack.send(&true);
-            }
-        },
-    );
-    socket.on(
-        "cast",
-        |s: SocketRef, Args((room, text)): Args<(String, String)>, ack: AckSender| async move {
-            let _ = s.nsp().to(room).emit("hello", &text);
-            let _ = ack.send(&true);
-        },
-    );
-    socket.on(
-        "cast-except",
-        |s: SocketRef,
-         Args((room, except, text)): Args<(String, String, String)>,
-         ack: AckSender| async move {
-            let _ = s.to(room).except(except).emit("hello", &text);
-            let _ = ack.send(&true);
-        },
-    );
-    let i = io.clone();
-    socket.on("rust-fetch", move |Data(room): Data<String>, ack: AckSender| {
-        let io = i.clone();
-        async move {
-            let list: Vec<Value> = match io.to(room).fetch_sockets().await {
-                Ok(list) => list
-                    .iter()
-                    .map(|s| json!({"id": s.id(), "rooms": s.rooms(), "data": s.data(), "handshake": s.handshake()}))
-                    .collect(),
-                Err(e) => vec![json!(e.to_string())],
-            };
-            let _ = ack.send(&list);
-        }
-    });
-    let i = io.clone();
-    socket.on(
-        "rust-sse",
-        move |Data(arg): Data<String>, ack: AckSender| {
-            let io = i.clone();
-            async move {
-                let answers = io
-                    .server_side_emit_with_ack("ping", &[json!(arg)])
-                    .await
-                    .unwrap_or_else(|e| vec![json!(e.to_string())]);
-                let _ = ack.send(&answers);
-            }
-        },
-    );
-    let i = io.clone();
-    socket.on(
-        "rust-acks",
-        move |Data(room): Data<String>, ack: AckSender| {
-            let io = i.clone();
-            async move {
-                let acks = io
-                    .to(room)
-                    .timeout(Duration::from_secs(3))
-                    .emit_with_ack_cluster::<_, String>("poll", &"q")
-                    .await
-                    .unwrap();
-                let _ = ack.send(&acks.answers());
-            }
-        },
-    );
-    let i = io.clone();
-    socket.on(
-        "rust-acks-all",
-        move |Data(ms): Data<u64>, ack: AckSender| {
-            let io = i.clone();
-            async move {
-                let acks = io
-                    .of("/")
-                    .broadcast()
-                    .timeout(Duration::from_millis(ms))
-                    .emit_with_ack_cluster::<_, String>("poll", &"q")
-                    .await
-                    .unwrap();
-                let complete = acks.complete;
-                let count = acks.answers().len();
-                let _ = ack.send(&json!({"count": count, "complete": complete}));
-            }
-        },
-    );
-    let i = io.clone();
-    socket.on("rust-rooms", move |ack: AckSender| {
-        let io = i.clone();
-        async move {
-            let rooms = io.all_rooms().await.unwrap_or_default();
-            let _ = ack.send(&rooms);
-        }
-    });
 }
 
 fn node_dir() -> PathBuf {
@@ -301,16 +164,66 @@ async fn mixed_cluster_with_the_official_node_server_and_adapter() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_rust_servers_and_120_official_clients() {
-    let redis = Redis::start();
-    let mut urls = Vec::new();
-    let mut servers = Vec::new();
-    for _ in 0..3 {
-        let (io, addr) = rust_server(&redis.url()).await;
-        urls.push(format!("http://{addr}"));
-        servers.push(io);
+/// A `cluster_node` process (the example, built by `cargo test`), stopped by its PID when
+/// dropped.
+struct NodeProcess {
+    child: tokio::process::Child,
+    url: String,
+}
+
+impl NodeProcess {
+    async fn start(redis: &str) -> NodeProcess {
+        // target/<profile>/deps/<this test> -> target/<profile>/examples/cluster_node
+        let exe = std::env::current_exe().unwrap();
+        let bin = exe
+            .parent()
+            .and_then(|deps| deps.parent())
+            .map(|dir| dir.join("examples/cluster_node"))
+            .filter(|p| p.is_file())
+            .expect(
+                "the cluster_node example is built: `cargo test -p socketio-redis` builds it \
+                 (or `cargo build -p socketio-redis --example cluster_node`)",
+            );
+        let mut child = tokio::process::Command::new(bin)
+            .env("REDIS_URL", redis)
+            .env("PORT", "0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stdout));
+        let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+            .await
+            .expect("cluster_node printed its address in time")
+            .unwrap()
+            .expect("cluster_node printed its address");
+        let url = line
+            .split_whitespace()
+            .last()
+            .expect("cluster_node listening on <url>")
+            .to_owned();
+        // Keep reading (and discarding) its output so that it never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        NodeProcess { child, url }
     }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_server_processes_and_120_official_clients() {
+    let redis = Redis::start();
+    let mut nodes = Vec::new();
+    for _ in 0..3 {
+        nodes.push(NodeProcess::start(&redis.url()).await);
+    }
+    let urls: Vec<&str> = nodes.iter().map(|n| n.url.as_str()).collect();
     let out = node(&["cluster".into(), urls.join(","), "120".into()]).await;
     expect_ok(
         &out,
