@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use bytes::Bytes;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use serde_json::Value;
 use server_adapter::socketio::{
@@ -50,8 +51,6 @@ enum AckEvent {
     Count(u64),
     Ack(Bytes),
 }
-
-use bytes::Bytes;
 
 /// A request waiting for other nodes' answers.
 enum Pending {
