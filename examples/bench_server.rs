@@ -12,6 +12,7 @@
 //!
 //! ```sh
 //! PORT=3000 cargo run --release --example bench_server    # PORT=0 (the default) picks a free port
+//! REDIS_URL=redis://127.0.0.1:6379 cargo run --release --example bench_server   # with the Redis adapter
 //! ```
 //!
 //! It prints `bench_server listening on http://127.0.0.1:<port>/socket.io/` once it accepts.
@@ -39,7 +40,15 @@ async fn main() -> std::io::Result<()> {
             .map_err(|_| std::io::Error::other(format!("PORT={p} is not a port number")))?,
         Err(_) => 0,
     };
-    let io = SocketIo::builder().build();
+    let mut builder = SocketIo::builder();
+    // With REDIS_URL, one of several servers sharing rooms through Redis (the cross-node
+    // fan-out scenario of scripts/bench-sio.sh).
+    if let Ok(url) = std::env::var("REDIS_URL") {
+        let adapter = socketio_redis::RedisAdapter::new(&url, Default::default())
+            .map_err(|e| std::io::Error::other(format!("REDIS_URL={url}: {e}")))?;
+        builder = builder.adapter(adapter);
+    }
+    let io = builder.build();
     let handle = io.clone();
     io.of("/").on_connection(move |socket: SocketRef| {
         let io = handle.clone();

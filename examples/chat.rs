@@ -21,6 +21,7 @@
 //! PORT=8080 cargo run --example chat      # once it is installed; PORT=0 picks a free port
 //! TLS_CERT=cert.pem TLS_KEY=key.pem cargo run --example chat   # over HTTPS and WSS
 //! PARSER=msgpack cargo run --example chat # the official socket.io-msgpack-parser
+//! REDIS_URL=redis://127.0.0.1:6379 PORT=3001 cargo run --example chat   # one of several servers
 //! ```
 
 use bytes::Bytes;

@@ -7,6 +7,12 @@
 #   ./scripts/bench-sio.sh            # every scenario, full length (about 5 minutes)
 #   ./scripts/bench-sio.sh --short    # every scenario, short runs (under 2 minutes)
 #   ./scripts/bench-sio.sh --scenario ack,fanout --server ours,node
+#   ./scripts/bench-sio.sh --scenario fanout-redis --server ours,node
+#
+# fanout-redis (not in the default list) starts a redis-server of its own on a free loopback
+# port (no persistence) and two servers of one cluster on it, ours with the Redis adapter
+# (REDIS_URL) or Node's with @socket.io/redis-adapter; the room's 1,000 members are split
+# between them and CPU is the two servers' together. socketioxide is not run in it.
 #
 # Builds everything in release and installs the npm packages from the committed lockfile by
 # itself. Each scenario runs against a freshly started server process (so that its peak
@@ -37,8 +43,10 @@ step() { printf '\n==> %s\n' "$*" >&2; }
 step "building the servers and the load generator (release)"
 cargo build --release --quiet -p server-adapter --example bench_server
 cargo build --release --quiet -p benches --bin sio_bench
-cargo build --release --quiet --locked \
-  --manifest-path benches/peers/socketioxide-server/Cargo.toml --target-dir target/peers
+if [[ ",$servers," == *",socketioxide,"* ]]; then
+  cargo build --release --quiet --locked \
+    --manifest-path benches/peers/socketioxide-server/Cargo.toml --target-dir target/peers
+fi
 step "npm packages (from benches/node/package-lock.json)"
 npm ci --prefix benches/node --no-audit --no-fund --loglevel=error >&2
 
@@ -55,42 +63,77 @@ results="$out_dir/results-$stamp.jsonl"
 log="$out_dir/server-$stamp.log"
 
 server_pid=""
+server2_pid=""
+redis_pid=""
+stop_pid() {
+  local pid="$1"
+  [ -n "$pid" ] || return 0
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
 stop_server() {
-  if [ -n "$server_pid" ]; then
-    kill "$server_pid" 2>/dev/null || true
-    for _ in $(seq 50); do
-      kill -0 "$server_pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=""
-  fi
+  stop_pid "$server_pid"
+  stop_pid "$server2_pid"
+  stop_pid "$redis_pid"
+  server_pid=""
+  server2_pid=""
+  redis_pid=""
 }
 trap stop_server EXIT
 trap 'exit 130' INT TERM
 
 url=""
-start_server() {
-  : >"$log"
+# Starts server $1 logging to $2; sets last_pid and last_url.
+launch() {
+  : >"$2"
   case "$1" in
-    ours) PORT=0 target/release/examples/bench_server >"$log" 2>&1 & ;;
-    ours-axum) STACK=axum PORT=0 target/release/examples/bench_server >"$log" 2>&1 & ;;
-    node) PORT=0 node benches/node/bench-server.js >"$log" 2>&1 & ;;
-    socketioxide) PORT=0 target/peers/release/socketioxide-bench-server >"$log" 2>&1 & ;;
+    ours) PORT=0 target/release/examples/bench_server >"$2" 2>&1 & ;;
+    ours-axum) STACK=axum PORT=0 target/release/examples/bench_server >"$2" 2>&1 & ;;
+    node) PORT=0 node benches/node/bench-server.js >"$2" 2>&1 & ;;
+    socketioxide) PORT=0 target/peers/release/socketioxide-bench-server >"$2" 2>&1 & ;;
     *) echo "unknown server $1" >&2; exit 2 ;;
   esac
-  server_pid=$!
-  url=""
+  last_pid=$!
+  last_url=""
   for _ in $(seq 200); do
-    url="$(grep -o -m1 'http://127\.0\.0\.1:[0-9]*' "$log" || true)"
-    [ -n "$url" ] && return 0
-    kill -0 "$server_pid" 2>/dev/null || break
+    last_url="$(grep -o -m1 'http://127\.0\.0\.1:[0-9]*' "$2" || true)"
+    [ -n "$last_url" ] && return 0
+    kill -0 "$last_pid" 2>/dev/null || break
     sleep 0.05
   done
   echo "server $1 did not start:" >&2
-  cat "$log" >&2
+  cat "$2" >&2
   exit 1
+}
+start_server() {
+  launch "$1" "$log"
+  server_pid=$last_pid
+  url=$last_url
+}
+# Two servers of one cluster on a redis-server of their own: sets url, url2 and the pids.
+start_cluster() {
+  command -v redis-server >/dev/null || { echo "fanout-redis needs redis-server" >&2; exit 1; }
+  local port
+  port="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no >"$log.redis" 2>&1 &
+  redis_pid=$!
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.05
+  done
+  export REDIS_URL="redis://127.0.0.1:$port"
+  launch "$1" "$log"
+  server_pid=$last_pid
+  url=$last_url
+  launch "$1" "$log.2"
+  server2_pid=$last_pid
+  url2=$last_url
+  unset REDIS_URL
 }
 
 IFS=, read -r -a scenario_list <<<"$scenarios"
@@ -98,9 +141,16 @@ IFS=, read -r -a server_list <<<"$servers"
 for scenario in "${scenario_list[@]}"; do
   step "scenario $scenario"
   for server in "${server_list[@]}"; do
-    start_server "$server"
-    "$bench" run --scenario "$scenario" --server "$server" --url "$url" --pid "$server_pid" \
-      --threads "$threads" --out "$results" "${short[@]}"
+    if [ "$scenario" = fanout-redis ]; then
+      [ "$server" = socketioxide ] && continue
+      start_cluster "$server"
+      "$bench" run --scenario "$scenario" --server "$server" --url "$url" --pid "$server_pid" \
+        --url2 "$url2" --pid2 "$server2_pid" --threads "$threads" --out "$results" "${short[@]}"
+    else
+      start_server "$server"
+      "$bench" run --scenario "$scenario" --server "$server" --url "$url" --pid "$server_pid" \
+        --threads "$threads" --out "$results" "${short[@]}"
+    fi
     stop_server
   done
   echo

@@ -38,6 +38,25 @@ else
   echo "installed: $(command -v chromium || echo 'nothing')"
 fi
 
+step "redis-server for the Redis adapter's tests (Debian's redis-server package)"
+# The tests start their own redis-server on a free loopback port and stop it; the
+# package's own service is not used.
+if command -v redis-server >/dev/null 2>&1; then
+  echo "present: $(command -v redis-server)"
+else
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  apt_log="$(mktemp)"
+  if ! { $sudo apt-get update -qq &&
+         $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; } >"$apt_log" 2>&1; then
+    cat "$apt_log"
+    echo "could not install redis-server, which the Redis adapter's tests need"
+    exit 1
+  fi
+  rm -f "$apt_log"
+  echo "installed: $(command -v redis-server || echo 'nothing')"
+fi
+
 step "cargo test: unit, simulation, proptest, integration and interop tests"
 # server-adapter's features: `tower` is on by default; the tests and examples also get
 # `axum` and `tls` (off by default) through its dev-dependency on itself, so the axum,

@@ -3,6 +3,7 @@
 // user would start it; 127.0.0.1, port from PORT (0, the default, picks a free one).
 //
 //   PORT=3000 node benches/node/bench-server.js
+//   REDIS_URL=redis://127.0.0.1:6379 node benches/node/bench-server.js   # with @socket.io/redis-adapter
 "use strict";
 
 const http = require("node:http");
@@ -28,7 +29,19 @@ io.on("connection", (socket) => {
   });
 });
 
-httpServer.listen(port, "127.0.0.1", () => {
-  const { port: bound } = httpServer.address();
-  console.log(`node-socket.io listening on http://127.0.0.1:${bound}/socket.io/`);
-});
+async function main() {
+  if (process.env.REDIS_URL) {
+    const { createAdapter } = require("@socket.io/redis-adapter");
+    const { createClient } = require("redis");
+    const pub = createClient({ url: process.env.REDIS_URL });
+    const sub = pub.duplicate();
+    await Promise.all([pub.connect(), sub.connect()]);
+    io.adapter(createAdapter(pub, sub));
+  }
+  httpServer.listen(port, "127.0.0.1", () => {
+    const { port: bound } = httpServer.address();
+    console.log(`node-socket.io listening on http://127.0.0.1:${bound}/socket.io/`);
+  });
+}
+
+main();

@@ -19,11 +19,14 @@ pub(crate) fn socket_io(parser: Parser) -> SocketIo {
     io
 }
 
-/// The chat's settings: CORS allows any origin; packets in `parser`'s form.
+/// The chat's settings: CORS allows any origin; packets in `parser`'s form; with
+/// `REDIS_URL`, rooms shared with every chat server on that Redis.
 pub(crate) fn builder(parser: Parser) -> SocketIoBuilder {
-    SocketIo::builder()
-        .cors(engineio::Cors::any_origin())
-        .parser(parser)
+    with_redis(
+        SocketIo::builder()
+            .cors(engineio::Cors::any_origin())
+            .parser(parser),
+    )
 }
 
 /// The chat's handlers, on its namespace `/`.
@@ -128,5 +131,19 @@ pub(crate) fn port() -> std::io::Result<u16> {
             .parse()
             .map_err(|_| std::io::Error::other(format!("PORT={p} is not a port number"))),
         Err(_) => Ok(3000),
+    }
+}
+
+/// With `REDIS_URL` set (`redis://127.0.0.1:6379`), rooms span every chat server on that
+/// Redis (the Redis adapter); without it, this server's rooms are all there is.
+fn with_redis(builder: SocketIoBuilder) -> SocketIoBuilder {
+    match std::env::var("REDIS_URL") {
+        Ok(url) => {
+            let adapter = socketio_redis::RedisAdapter::new(&url, Default::default())
+                .unwrap_or_else(|e| panic!("REDIS_URL={url}: {e}"));
+            println!("rooms shared through Redis at {url}");
+            builder.adapter(adapter)
+        }
+        Err(_) => builder,
     }
 }

@@ -10,6 +10,10 @@ use socketio_core::SocketId;
 use socketio_parser::{Encoder, Namespace, Packet, RawArgs};
 use tokio::sync::oneshot;
 
+use super::adapter::{
+    Adapter, AdapterError, BroadcastFlags, BroadcastOptions, EncodedPacket, RemoteAcks,
+    SocketSnapshot,
+};
 use super::error::{AckError, EmitError};
 use super::namespace::NamespaceInner;
 use super::outbound::{Command, Frame};
@@ -136,15 +140,111 @@ impl SocketEmitter {
     }
 }
 
+/// Queues one shared frame on every socket of `ns` that `selection` names.
+pub(crate) fn deliver(
+    ns: &NamespaceInner,
+    selection: &Selection,
+    frame: &Arc<Frame>,
+    volatile: bool,
+) {
+    ns.members().for_each(selection, |socket| {
+        let command = Command::Send {
+            namespace: ns.name.clone(),
+            frame: frame.clone(),
+        };
+        if let Err(e) = socket.push(command, volatile) {
+            tracing::debug!(socket = %socket.id(), error = %e, "broadcast not delivered to one socket");
+        }
+    });
+}
+
+/// The sockets of `ns` that `selection` names.
+pub(crate) fn select(ns: &NamespaceInner, selection: &Selection) -> Vec<SocketRef> {
+    let mut out = Vec::new();
+    ns.members().for_each(selection, |s| out.push(s.clone()));
+    out
+}
+
+/// Makes the sockets `selection` names join (or leave) `rooms`.
+pub(crate) fn join_rooms(ns: &NamespaceInner, selection: &Selection, rooms: &[Room], join: bool) {
+    let ids: Vec<SocketId> = select(ns, selection).iter().map(SocketRef::id).collect();
+    let mut members = ns.members_mut();
+    for id in ids {
+        for room in rooms {
+            if join {
+                members.join(id, room);
+            } else {
+                members.leave(id, room);
+            }
+        }
+    }
+}
+
+type AckAnswer = oneshot::Receiver<Result<Packet, AckError>>;
+
+/// Sends `packet` to each socket `selection` names, each with an ack id of its own.
+pub(crate) fn send_with_acks(
+    ns: &NamespaceInner,
+    selection: &Selection,
+    packet: &Packet,
+    timeout: Option<Duration>,
+    flags: BroadcastFlags,
+) -> Vec<(SocketId, Result<AckAnswer, AckError>)> {
+    let mut waiting = Vec::new();
+    for socket in select(ns, selection) {
+        let (reply, answer) = oneshot::channel();
+        let command = Command::EmitWithAck {
+            packet: packet.clone(),
+            timeout,
+            reply,
+        };
+        match socket.push(command, flags.volatile) {
+            Ok(()) => waiting.push((socket.id(), Ok(answer))),
+            Err(e) => waiting.push((socket.id(), Err(AckError::Emit(e)))),
+        }
+    }
+    waiting
+}
+
+/// How long a broadcast with acknowledgements waits for other servers when the emit
+/// names no timeout (the Redis adapter's default request timeout).
+const DEFAULT_CLUSTER_ACK_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// An emit to many sockets of a namespace: all of them, or those in some
 /// rooms, minus others. The message is encoded once and the same bytes go to
-/// every recipient.
+/// every recipient. With an [`Adapter`](super::Adapter), the sockets of the other
+/// servers are reached too, unless the operator is [`local`](BroadcastOperator::local).
 #[derive(Debug, Clone)]
 pub struct BroadcastOperator {
     ns: Arc<NamespaceInner>,
     selection: Selection,
-    volatile: bool,
-    timeout: Option<Duration>,
+    flags: BroadcastFlags,
+}
+
+/// The answers to a broadcast with acknowledgements across servers
+/// ([`BroadcastOperator::emit_with_ack_cluster`]).
+#[derive(Debug)]
+pub struct ClusterAcks<R> {
+    /// This server's sockets, each with its answer or why it has none.
+    pub local: Vec<(SocketId, Result<R, AckError>)>,
+    /// The answers of other servers' sockets (their ids do not travel).
+    pub remote: Vec<Result<R, AckError>>,
+    /// How many sockets the other servers reached.
+    pub remote_expected: usize,
+    /// Whether every server reported and every socket answered in time.
+    pub complete: bool,
+}
+
+impl<R> ClusterAcks<R> {
+    /// The answers that arrived, from every server, in no particular order.
+    pub fn answers(self) -> Vec<R> {
+        self.local
+            .into_iter()
+            .map(|(_, r)| r)
+            .chain(self.remote)
+            .filter_map(Result::ok)
+            .collect()
+    }
 }
 
 impl BroadcastOperator {
@@ -152,8 +252,7 @@ impl BroadcastOperator {
         BroadcastOperator {
             ns,
             selection: Selection::default(),
-            volatile: false,
-            timeout: None,
+            flags: BroadcastFlags::default(),
         }
     }
 
@@ -185,24 +284,49 @@ impl BroadcastOperator {
     /// Drop the message for each recipient that cannot take it at once.
     #[must_use]
     pub fn volatile(mut self) -> Self {
-        self.volatile = true;
+        self.flags.volatile = true;
+        self
+    }
+
+    /// This server's sockets only: nothing goes to other servers.
+    #[must_use]
+    pub fn local(mut self) -> Self {
+        self.flags.local = true;
         self
     }
 
     /// Give up waiting for acknowledgements after `timeout`.
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
+        self.flags.timeout = Some(timeout);
         self
     }
 
-    /// The sockets this operator reaches.
+    /// The adapter, unless this operator stays on this server.
+    fn cluster(&self) -> Option<&Arc<dyn Adapter>> {
+        if self.flags.local {
+            None
+        } else {
+            self.ns.cluster.as_ref()
+        }
+    }
+
+    /// The selection in the adapter's terms (the excepted socket as the room of its id).
+    fn options(&self) -> BroadcastOptions {
+        let mut except = self.selection.except_rooms.clone();
+        if let Some(id) = self.selection.except_socket {
+            except.push(id.to_string());
+        }
+        BroadcastOptions {
+            rooms: self.selection.rooms.clone(),
+            except,
+            flags: self.flags,
+        }
+    }
+
+    /// This server's sockets this operator reaches.
     pub fn sockets(&self) -> Vec<SocketRef> {
-        let mut out = Vec::new();
-        self.ns
-            .members()
-            .for_each(&self.selection, |s| out.push(s.clone()));
-        out
+        select(&self.ns, &self.selection)
     }
 
     /// Emits `event` with `data` to every socket selected. A recipient whose
@@ -221,60 +345,228 @@ impl BroadcastOperator {
     }
 
     fn send(&self, frame: Arc<Frame>) {
-        let volatile = self.volatile;
-        self.ns.members().for_each(&self.selection, |socket| {
-            let command = Command::Send {
-                namespace: self.ns.name.clone(),
-                frame: frame.clone(),
+        deliver(&self.ns, &self.selection, &frame, self.flags.volatile);
+        if let Some(cluster) = self.cluster() {
+            let packet = EncodedPacket {
+                text: frame.text.clone(),
+                attachments: frame.attachments.clone(),
             };
-            if let Err(e) = socket.push(command, volatile) {
-                tracing::debug!(socket = %socket.id(), error = %e, "broadcast not delivered to one socket");
-            }
-        });
+            cluster.broadcast(self.ns.name.as_str(), &packet, &self.options());
+        }
     }
 
-    /// Emits to every socket selected and gathers each one's acknowledgement
-    /// (its first argument, as `R`), or why it has none. Each recipient gets
-    /// its own ack id, so this packet is encoded per recipient.
+    /// Emits to every socket selected on this server and gathers each one's
+    /// acknowledgement (its first argument, as `R`), or why it has none. Each
+    /// recipient gets its own ack id, so this packet is encoded per recipient.
+    /// Other servers' sockets: [`emit_with_ack_cluster`](Self::emit_with_ack_cluster).
     pub async fn emit_with_ack<T: Serialize + ?Sized, R: DeserializeOwned>(
         &self,
         event: &str,
         data: &T,
     ) -> Result<Vec<(SocketId, Result<R, AckError>)>, EmitError> {
         let packet = Packet::event(self.ns.name.clone(), event, data)?;
-        let mut waiting = Vec::new();
-        for socket in self.sockets() {
-            let (reply, answer) = oneshot::channel();
-            let command = Command::EmitWithAck {
-                packet: packet.clone(),
-                timeout: self.timeout,
-                reply,
-            };
-            match socket.push(command, self.volatile) {
-                Ok(()) => waiting.push((socket.id(), Ok(answer))),
-                Err(e) => waiting.push((socket.id(), Err(AckError::Emit(e)))),
-            }
-        }
-        let mut replies = Vec::with_capacity(waiting.len());
-        for (id, answer) in waiting {
-            let result = match answer {
-                Ok(answer) => match answer.await {
-                    Ok(Ok(packet)) => ack_value(&packet),
-                    Ok(Err(e)) => Err(e),
-                    Err(_) => Err(AckError::Disconnected),
-                },
-                Err(e) => Err(e),
-            };
-            replies.push((id, result));
-        }
-        Ok(replies)
+        let waiting = send_with_acks(
+            &self.ns,
+            &self.selection,
+            &packet,
+            self.flags.timeout,
+            self.flags,
+        );
+        Ok(gather(waiting).await)
     }
 
-    /// Makes every selected socket leave the namespace.
+    /// Emits to every socket selected, on this server and on the others, and gathers
+    /// the answers (as `emitWithAck` on a Node server with an adapter). Other servers'
+    /// answers are awaited up to the [`timeout`](Self::timeout) (5 s when none is set).
+    pub async fn emit_with_ack_cluster<T: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> Result<ClusterAcks<R>, EmitError> {
+        let packet = Packet::event(self.ns.name.clone(), event, data)?;
+        let remote = self.cluster().map(|cluster| {
+            let encoded = Encoder::new().encode(&packet);
+            let packet = EncodedPacket {
+                text: encoded.text,
+                attachments: encoded.attachments,
+            };
+            let timeout = self.flags.timeout.unwrap_or(DEFAULT_CLUSTER_ACK_TIMEOUT);
+            cluster.broadcast_with_ack(self.ns.name.as_str(), &packet, &self.options(), timeout)
+        });
+        let waiting = send_with_acks(
+            &self.ns,
+            &self.selection,
+            &packet,
+            self.flags.timeout,
+            self.flags,
+        );
+        let (local, remote) = tokio::join!(gather(waiting), async move {
+            match remote {
+                Some(remote) => Some(remote.await),
+                None => None,
+            }
+        });
+        let remote = remote.unwrap_or(RemoteAcks {
+            complete: true,
+            ..RemoteAcks::default()
+        });
+        let local_complete = local.iter().all(|(_, r)| r.is_ok());
+        Ok(ClusterAcks {
+            local,
+            remote: remote.acks.iter().map(ack_value).collect(),
+            remote_expected: remote.expected,
+            complete: local_complete && remote.complete,
+        })
+    }
+
+    /// Makes every selected socket leave the namespace (on every server).
     pub fn disconnect(&self) {
+        self.disconnect_sockets(false);
+    }
+
+    /// Makes every selected socket leave the namespace, on every server (`close`: its
+    /// whole connection closes), as `disconnectSockets(close)` in Node.
+    pub fn disconnect_sockets(&self, close: bool) {
         for socket in self.sockets() {
-            socket.disconnect();
+            socket.disconnect_or_close(close);
         }
+        if let Some(cluster) = self.cluster() {
+            cluster.disconnect_sockets(self.ns.name.as_str(), &self.options(), close);
+        }
+    }
+
+    /// Makes every selected socket, on every server, join `room`.
+    pub fn sockets_join(&self, room: impl Into<Room>) {
+        let rooms = [room.into()];
+        join_rooms(&self.ns, &self.selection, &rooms, true);
+        if let Some(cluster) = self.cluster() {
+            cluster.add_sockets(self.ns.name.as_str(), &self.options(), &rooms);
+        }
+    }
+
+    /// Makes every selected socket, on every server, leave `room`.
+    pub fn sockets_leave(&self, room: impl Into<Room>) {
+        let rooms = [room.into()];
+        join_rooms(&self.ns, &self.selection, &rooms, false);
+        if let Some(cluster) = self.cluster() {
+            cluster.del_sockets(self.ns.name.as_str(), &self.options(), &rooms);
+        }
+    }
+
+    /// The selected sockets of every server: id, handshake, rooms and data, with a
+    /// handle to emit to each, or make it join, leave or disconnect.
+    pub async fn fetch_sockets(&self) -> Result<Vec<RemoteSocket>, AdapterError> {
+        let local: Vec<RemoteSocket> = self
+            .sockets()
+            .iter()
+            .map(|s| RemoteSocket {
+                snapshot: s.snapshot(),
+                ns: self.ns.clone(),
+                local: true,
+            })
+            .collect();
+        let Some(cluster) = self.cluster() else {
+            return Ok(local);
+        };
+        let remote = cluster
+            .fetch_sockets(self.ns.name.as_str(), &self.options())
+            .await?;
+        let mut all = local;
+        all.extend(remote.into_iter().map(|snapshot| RemoteSocket {
+            snapshot,
+            ns: self.ns.clone(),
+            local: false,
+        }));
+        Ok(all)
+    }
+}
+
+/// Waits for each answer of [`send_with_acks`].
+async fn gather<R: DeserializeOwned>(
+    waiting: Vec<(SocketId, Result<AckAnswer, AckError>)>,
+) -> Vec<(SocketId, Result<R, AckError>)> {
+    let mut replies = Vec::with_capacity(waiting.len());
+    for (id, answer) in waiting {
+        let result = match answer {
+            Ok(answer) => match answer.await {
+                Ok(Ok(packet)) => ack_value(&packet),
+                Ok(Err(e)) => Err(e),
+                Err(_) => Err(AckError::Disconnected),
+            },
+            Err(e) => Err(e),
+        };
+        replies.push((id, result));
+    }
+    replies
+}
+
+/// A socket of this server or another, as [`BroadcastOperator::fetch_sockets`] returns
+/// it (Node's `RemoteSocket`).
+#[derive(Debug, Clone)]
+pub struct RemoteSocket {
+    snapshot: SocketSnapshot,
+    ns: Arc<NamespaceInner>,
+    local: bool,
+}
+
+impl RemoteSocket {
+    /// The socket id.
+    pub fn id(&self) -> &str {
+        &self.snapshot.id
+    }
+
+    /// The handshake, as the Node server's `socket.handshake` object.
+    pub fn handshake(&self) -> &serde_json::Value {
+        &self.snapshot.handshake
+    }
+
+    /// The rooms the socket is in, its own id among them.
+    pub fn rooms(&self) -> &[Room] {
+        &self.snapshot.rooms
+    }
+
+    /// The socket's shared data (Node's `socket.data`).
+    pub fn data(&self) -> &serde_json::Value {
+        &self.snapshot.data
+    }
+
+    /// Whether this server holds the socket.
+    pub fn is_local(&self) -> bool {
+        self.local
+    }
+
+    /// Everything the snapshot holds.
+    pub fn snapshot(&self) -> &SocketSnapshot {
+        &self.snapshot
+    }
+
+    fn operator(&self) -> BroadcastOperator {
+        let op = BroadcastOperator::new(self.ns.clone()).to(self.snapshot.id.clone());
+        if self.local {
+            op.local()
+        } else {
+            op
+        }
+    }
+
+    /// Emits `event` to the socket, wherever it is.
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
+        self.operator().emit(event, data)
+    }
+
+    /// Makes the socket join `room`.
+    pub fn join(&self, room: impl Into<Room>) {
+        self.operator().sockets_join(room);
+    }
+
+    /// Makes the socket leave `room`.
+    pub fn leave(&self, room: impl Into<Room>) {
+        self.operator().sockets_leave(room);
+    }
+
+    /// Disconnects the socket (`close`: its whole connection).
+    pub fn disconnect(&self, close: bool) {
+        self.operator().disconnect_sockets(close);
     }
 }
 

@@ -30,6 +30,7 @@
 //! whenever the client cannot take it at once.
 
 mod ack;
+mod adapter;
 mod connection;
 mod emit;
 mod error;
@@ -49,7 +50,11 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 pub use ack::AckSender;
-pub use emit::{BroadcastOperator, SocketEmitter};
+pub use adapter::{
+    Adapter, AdapterError, BoxFuture, BroadcastFlags, BroadcastOptions, EncodedPacket, LocalNode,
+    PendingAck, RemoteAcks, ServerAck, ServerSideHandler, SocketSnapshot,
+};
+pub use emit::{BroadcastOperator, ClusterAcks, RemoteSocket, SocketEmitter};
 pub use error::{AckError, ConnectError, EmitError};
 pub use handler::{
     Args, Bin, ConnectHandler, Data, DisconnectHandler, EventContext, EventHandler, EventName,
@@ -156,6 +161,60 @@ where
         self.of("/").sockets()
     }
 
+    /// The sockets of `/` on this server only (nothing goes to other servers).
+    pub fn local(&self) -> BroadcastOperator {
+        self.of("/").local()
+    }
+
+    /// The sockets of `/` on every server: id, handshake, rooms and data.
+    pub async fn fetch_sockets(&self) -> Result<Vec<RemoteSocket>, AdapterError> {
+        self.of("/").fetch_sockets().await
+    }
+
+    /// Makes every socket of `/`, on every server, join `room`.
+    pub fn sockets_join(&self, room: impl Into<Room>) {
+        self.of("/").sockets_join(room);
+    }
+
+    /// Makes every socket of `/`, on every server, leave `room`.
+    pub fn sockets_leave(&self, room: impl Into<Room>) {
+        self.of("/").sockets_leave(room);
+    }
+
+    /// Disconnects every socket of `/`, on every server (`close`: the connections too).
+    pub fn disconnect_sockets(&self, close: bool) {
+        self.of("/").disconnect_sockets(close);
+    }
+
+    /// The rooms of `/` on every server, socket ids among them.
+    pub async fn all_rooms(&self) -> Result<Vec<Room>, AdapterError> {
+        self.of("/").all_rooms().await
+    }
+
+    /// Sends a server-side event to the other servers (of namespace `/`).
+    pub fn server_side_emit(&self, event: &str, args: &[serde_json::Value]) {
+        self.of("/").server_side_emit(event, args);
+    }
+
+    /// Sends a server-side event and gathers each other server's answer.
+    pub async fn server_side_emit_with_ack(
+        &self,
+        event: &str,
+        args: &[serde_json::Value],
+    ) -> Result<Vec<serde_json::Value>, AdapterError> {
+        self.of("/").server_side_emit_with_ack(event, args).await
+    }
+
+    /// Handles a server-side event from other servers (see
+    /// [`NamespaceRef::on_server_side_emit`]).
+    pub fn on_server_side_emit(
+        &self,
+        event: &str,
+        handler: impl Fn(Vec<serde_json::Value>, Option<ServerAck>) + Send + Sync + 'static,
+    ) {
+        self.of("/").on_server_side_emit(event, handler);
+    }
+
     /// The parser this server's packets travel in (see [`SocketIoBuilder::parser`]).
     pub fn parser(&self) -> Parser {
         self.inner.core.parser
@@ -193,10 +252,20 @@ where
 }
 
 /// Settings of a [`SocketIo`] server.
-#[derive(Debug)]
 pub struct SocketIoBuilder {
     engine: engineio::Config,
     core: socketio_core::Config,
+    adapter: Option<Arc<dyn Adapter>>,
+}
+
+impl std::fmt::Debug for SocketIoBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SocketIoBuilder")
+            .field("engine", &self.engine)
+            .field("core", &self.core)
+            .field("adapter", &self.adapter.is_some())
+            .finish()
+    }
 }
 
 impl Default for SocketIoBuilder {
@@ -207,6 +276,7 @@ impl Default for SocketIoBuilder {
                 ..engineio::Config::default()
             },
             core: socketio_core::Config::default(),
+            adapter: None,
         }
     }
 }
@@ -297,6 +367,21 @@ impl SocketIoBuilder {
         self
     }
 
+    /// Reaches the sockets of other server processes through `adapter` (e.g. the
+    /// Redis adapter); without one, this server's rooms are all there is.
+    #[must_use]
+    pub fn adapter(mut self, adapter: impl Adapter) -> Self {
+        self.adapter = Some(Arc::new(adapter));
+        self
+    }
+
+    /// Same as [`adapter`](Self::adapter), for an adapter already shared.
+    #[must_use]
+    pub fn adapter_arc(mut self, adapter: Arc<dyn Adapter>) -> Self {
+        self.adapter = Some(adapter);
+        self
+    }
+
     /// Builds the server.
     pub fn build(self) -> SocketIo<TcpStream> {
         self.build_for()
@@ -318,10 +403,13 @@ impl SocketIoBuilder {
             max_backlog_bytes: self.engine.outbox.max_bytes,
         };
         let inner = Arc::new(ServerInner {
-            registry: Registry::default(),
+            registry: Registry::new(self.adapter.clone()),
             core,
             limits,
         });
+        if let Some(adapter) = &self.adapter {
+            adapter.init(LocalNode::new(&inner));
+        }
         inner.registry.of(Namespace::main());
         let engine = Arc::new(EngineCore::new(
             self.engine,

@@ -6,7 +6,8 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use serde::Serialize;
 use socketio_parser::Namespace;
 
-use super::emit::BroadcastOperator;
+use super::adapter::{Adapter, AdapterError, ServerSideHandler};
+use super::emit::{BroadcastOperator, RemoteSocket};
 use super::error::EmitError;
 use super::handler::{ConnectHandler, Middleware};
 use super::rooms::{Members, Room};
@@ -29,6 +30,10 @@ pub(crate) struct NamespaceInner {
     members: RwLock<Members>,
     /// The dynamic namespace this one was made for, if any.
     parent: Option<Arc<DynamicNamespace>>,
+    /// The cross-process part, when the server has an adapter.
+    pub(crate) cluster: Option<Arc<dyn Adapter>>,
+    /// Handlers of server-side events, by event name.
+    server_handlers: RwLock<Vec<(String, ServerSideHandler)>>,
 }
 
 impl std::fmt::Debug for NamespaceInner {
@@ -44,13 +49,27 @@ impl NamespaceInner {
         name: Namespace,
         handlers: SharedHandlers,
         parent: Option<Arc<DynamicNamespace>>,
+        cluster: Option<Arc<dyn Adapter>>,
     ) -> Arc<Self> {
+        if let Some(cluster) = &cluster {
+            cluster.add_namespace(name.as_str());
+        }
         Arc::new(NamespaceInner {
             name,
             handlers,
             members: RwLock::new(Members::default()),
             parent,
+            cluster,
+            server_handlers: RwLock::new(Vec::new()),
         })
+    }
+
+    /// The handler of the server-side event `event`.
+    pub(crate) fn server_handler(&self, event: &str) -> Option<ServerSideHandler> {
+        read(&self.server_handlers)
+            .iter()
+            .find(|(name, _)| name == event)
+            .map(|(_, h)| h.clone())
     }
 
     pub(crate) fn handlers(&self) -> Arc<Handlers> {
@@ -113,9 +132,28 @@ pub(crate) struct DynamicNamespace {
 pub(crate) struct Registry {
     statics: RwLock<HashMap<String, Arc<NamespaceInner>>>,
     dynamics: RwLock<Vec<Arc<DynamicNamespace>>>,
+    cluster: Option<Arc<dyn Adapter>>,
 }
 
 impl Registry {
+    pub(crate) fn new(cluster: Option<Arc<dyn Adapter>>) -> Self {
+        Registry {
+            cluster,
+            ..Registry::default()
+        }
+    }
+
+    /// The namespace `name` if it exists (static, or a dynamic one's child), without
+    /// creating one.
+    pub(crate) fn find(&self, name: &Namespace) -> Option<Arc<NamespaceInner>> {
+        if let Some(ns) = read(&self.statics).get(name.as_str()) {
+            return Some(ns.clone());
+        }
+        read(&self.dynamics)
+            .iter()
+            .find_map(|d| read(&d.children).get(name.as_str()).cloned())
+    }
+
     /// The static namespace `name`, created if needed.
     pub(crate) fn of(&self, name: Namespace) -> Arc<NamespaceInner> {
         if let Some(ns) = read(&self.statics).get(name.as_str()) {
@@ -124,7 +162,9 @@ impl Registry {
         let mut statics = self.statics.write().unwrap_or_else(|p| p.into_inner());
         statics
             .entry(name.as_str().to_owned())
-            .or_insert_with(|| NamespaceInner::new(name, SharedHandlers::default(), None))
+            .or_insert_with(|| {
+                NamespaceInner::new(name, SharedHandlers::default(), None, self.cluster.clone())
+            })
             .clone()
     }
 
@@ -161,6 +201,7 @@ impl Registry {
                 name.clone(),
                 dynamic.handlers.clone(),
                 Some(dynamic.clone()),
+                self.cluster.clone(),
             )
         });
         Some(child.clone())
@@ -314,6 +355,7 @@ impl NamespaceRef {
                 Namespace::main(),
                 SharedHandlers::default(),
                 None,
+                None,
             )),
         }
     }
@@ -340,5 +382,100 @@ impl NamespaceRef {
             .iter()
             .flat_map(|ns| BroadcastOperator::new(ns.clone()).sockets())
             .collect()
+    }
+
+    /// This server's sockets of the namespace only, for an operation that other
+    /// servers must not see.
+    pub fn local(&self) -> BroadcastOperator {
+        self.broadcast().local()
+    }
+
+    /// The sockets of the namespace on every server (Node's `fetchSockets()`).
+    pub async fn fetch_sockets(&self) -> Result<Vec<RemoteSocket>, AdapterError> {
+        self.broadcast().fetch_sockets().await
+    }
+
+    /// Makes every socket of the namespace, on every server, join `room`.
+    pub fn sockets_join(&self, room: impl Into<Room>) {
+        self.broadcast().sockets_join(room);
+    }
+
+    /// Makes every socket of the namespace, on every server, leave `room`.
+    pub fn sockets_leave(&self, room: impl Into<Room>) {
+        self.broadcast().sockets_leave(room);
+    }
+
+    /// Disconnects every socket of the namespace, on every server.
+    pub fn disconnect_sockets(&self, close: bool) {
+        self.broadcast().disconnect_sockets(close);
+    }
+
+    /// The rooms of the namespace on every server, each socket's own id among them
+    /// (as the Node server's `allRooms()`), without repeats.
+    pub async fn all_rooms(&self) -> Result<Vec<Room>, AdapterError> {
+        let Target::Static(ns) = &self.target else {
+            return Ok(Vec::new());
+        };
+        let mut rooms = ns.members().room_names();
+        if let Some(cluster) = &ns.cluster {
+            rooms.extend(cluster.all_rooms(ns.name.as_str()).await?);
+        }
+        rooms.sort();
+        rooms.dedup();
+        Ok(rooms)
+    }
+
+    /// Sends the event `event` with `args` to the other servers' handlers
+    /// ([`on_server_side_emit`](Self::on_server_side_emit)); without an adapter,
+    /// nothing happens.
+    pub fn server_side_emit(&self, event: &str, args: &[serde_json::Value]) {
+        if let Target::Static(ns) = &self.target {
+            if let Some(cluster) = &ns.cluster {
+                cluster.server_side_emit(ns.name.as_str(), event, args);
+            }
+        }
+    }
+
+    /// Sends a server-side event and waits for each other server's answer (an empty
+    /// list without an adapter or other servers).
+    pub async fn server_side_emit_with_ack(
+        &self,
+        event: &str,
+        args: &[serde_json::Value],
+    ) -> Result<Vec<serde_json::Value>, AdapterError> {
+        match &self.target {
+            Target::Static(ns) => match &ns.cluster {
+                Some(cluster) => {
+                    cluster
+                        .server_side_emit_with_ack(ns.name.as_str(), event, args)
+                        .await
+                }
+                None => Ok(Vec::new()),
+            },
+            Target::Dynamic(_) => Ok(Vec::new()),
+        }
+    }
+
+    /// Handles the server-side event `event` that other servers send (replacing any
+    /// earlier handler): the arguments, and the acknowledgement when the sender waits
+    /// for an answer. The handler runs on the adapter's task: spawn for long work.
+    pub fn on_server_side_emit(
+        &self,
+        event: &str,
+        handler: impl Fn(Vec<serde_json::Value>, Option<super::adapter::ServerAck>)
+            + Send
+            + Sync
+            + 'static,
+    ) -> &Self {
+        let handler: ServerSideHandler = Arc::new(handler);
+        for ns in self.namespaces() {
+            let mut handlers = ns
+                .server_handlers
+                .write()
+                .unwrap_or_else(|p| p.into_inner());
+            handlers.retain(|(name, _)| name != event);
+            handlers.push((event.to_owned(), handler.clone()));
+        }
+        self
     }
 }

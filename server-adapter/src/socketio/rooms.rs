@@ -169,6 +169,20 @@ impl Members {
         }
     }
 
+    /// Whether `room` has a member here (a socket id names the room of that socket).
+    pub(crate) fn has_room(&self, room: &str) -> bool {
+        self.rooms.contains_key(room)
+            || SocketId::parse(room).is_some_and(|id| self.sockets.contains_key(&id))
+    }
+
+    /// Every room with a member, each socket's own id among them (as the Node server
+    /// lists them).
+    pub(crate) fn room_names(&self) -> Vec<Room> {
+        let mut names: Vec<Room> = self.sockets.keys().map(|id| id.to_string()).collect();
+        names.extend(self.rooms.keys().cloned());
+        names
+    }
+
     fn in_room(&self, id: SocketId, room: &str) -> bool {
         room == id.as_str() || self.rooms.get(room).is_some_and(|m| m.contains(&id))
     }

@@ -50,6 +50,8 @@ pub(crate) struct SocketInner {
     /// was 48 bytes of every socket, most of which store nothing).
     extensions: Mutex<Vec<(TypeId, Box<dyn Any + Send + Sync>)>>,
     pub(crate) connected: AtomicBool,
+    /// The data other servers see (Node's `socket.data`).
+    shared: Mutex<serde_json::Value>,
 }
 
 /// A handle on a socket: one client in one namespace. Cheap to clone; every
@@ -81,6 +83,7 @@ impl SocketRef {
             handlers: Mutex::new(SocketHandlers::default()),
             extensions: Mutex::new(Vec::new()),
             connected: AtomicBool::new(false),
+            shared: Mutex::new(serde_json::Value::Null),
         }))
     }
 
@@ -242,6 +245,15 @@ impl SocketRef {
         });
     }
 
+    /// Leaves the namespace, or (`close`) closes the whole connection.
+    pub(crate) fn disconnect_or_close(&self, close: bool) {
+        if close {
+            self.close_connection();
+        } else {
+            self.disconnect();
+        }
+    }
+
     /// Closes the whole connection: every socket of this client, in every
     /// namespace, disconnects (reason `server namespace disconnect`).
     pub fn close_connection(&self) {
@@ -277,6 +289,32 @@ impl SocketRef {
         let mut data = self.extensions();
         let at = data.iter().position(|(t, _)| *t == TypeId::of::<T>())?;
         data.swap_remove(at).1.downcast::<T>().ok().map(|b| *b)
+    }
+
+    /// Sets the data other servers see when they fetch this socket (Node's
+    /// `socket.data`; `null` until set). Typed data ([`insert_data`](Self::insert_data))
+    /// stays on this server.
+    pub fn set_shared_data(&self, value: serde_json::Value) {
+        *self.0.shared.lock().unwrap_or_else(|p| p.into_inner()) = value;
+    }
+
+    /// The data set with [`set_shared_data`](Self::set_shared_data).
+    pub fn shared_data(&self) -> serde_json::Value {
+        self.0
+            .shared
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// What other servers see of this socket.
+    pub(crate) fn snapshot(&self) -> super::adapter::SocketSnapshot {
+        super::adapter::SocketSnapshot {
+            id: self.id().to_string(),
+            handshake: self.0.handshake.to_json(),
+            rooms: self.rooms(),
+            data: self.shared_data(),
+        }
     }
 
     fn extensions(&self) -> std::sync::MutexGuard<'_, Vec<(TypeId, Box<dyn Any + Send + Sync>)>> {

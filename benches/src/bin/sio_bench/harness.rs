@@ -185,10 +185,15 @@ pub(crate) struct Snapshot {
 }
 
 impl Snapshot {
-    pub(crate) fn take(server_pid: u32) -> std::io::Result<Snapshot> {
+    /// CPU time so far of the server processes (added up) and of this process.
+    pub(crate) fn take(server_pids: &[u32]) -> std::io::Result<Snapshot> {
+        let mut server_cpu = 0.0;
+        for pid in server_pids {
+            server_cpu += procfs::cpu_seconds(*pid)?;
+        }
         Ok(Snapshot {
             at: Instant::now(),
-            server_cpu: procfs::cpu_seconds(server_pid)?,
+            server_cpu,
             client_cpu: procfs::cpu_seconds(std::process::id())?,
         })
     }
@@ -215,18 +220,18 @@ impl Window {
 /// The usual run: warm up, then measure for a while. Returns the measured window.
 pub(crate) fn warm_and_measure(
     shared: &Shared,
-    server_pid: u32,
+    server_pids: &[u32],
     warmup: Duration,
     measure: Duration,
 ) -> std::io::Result<Window> {
     shared.set_phase(WARMUP);
     std::thread::sleep(warmup);
-    let before = Snapshot::take(server_pid)?;
+    let before = Snapshot::take(server_pids)?;
     shared.set_phase(MEASURE);
     std::thread::sleep(measure);
     // Back to uncounted load while the second reading is taken, then stop.
     shared.set_phase(WARMUP);
-    let after = Snapshot::take(server_pid)?;
+    let after = Snapshot::take(server_pids)?;
     shared.set_phase(STOP);
     Ok(Window::between(before, after))
 }

@@ -11,7 +11,9 @@
 //! `run` measures one scenario against one running server (its process id gives its CPU
 //! time and memory) and prints one JSON line, also appended to `--out`. `table` prints the
 //! markdown table of a results file, with the ratios and the floors. Scenarios: `ack`,
-//! `fanout`, `binary`, `polling`, `idle`, `connect` (see `scenarios.rs`).
+//! `fanout`, `binary`, `polling`, `idle`, `connect` (see `scenarios.rs`), and
+//! `fanout-redis`: `fanout` over two servers of one Redis cluster (`--url2`, `--pid2` name
+//! the second; half the room is on each, the sender on the first; CPU is both servers').
 //!
 //! Every load loop ends by itself: each run lasts its warm-up plus its measured window, and
 //! setting up is bounded too.
@@ -127,12 +129,28 @@ fn run(args: &[String]) -> ExitCode {
             .unwrap_or(idle_connections),
         fanout_members: 1000,
         fanout_window: 4,
+        peer: None,
     };
+    let mut plan = plan;
+    if scenario == "fanout-redis" {
+        // The second server of the cluster: --url2 and --pid2.
+        let peer_addr = flag(args, "--url2")
+            .and_then(|u| u.strip_prefix("http://"))
+            .map(|rest| rest.split('/').next().unwrap_or(rest))
+            .and_then(|host| host.parse::<SocketAddr>().ok())
+            .filter(|a| a.ip().is_loopback());
+        let peer_pid = flag(args, "--pid2").and_then(|p| p.parse::<u32>().ok());
+        let (Some(peer_addr), Some(peer_pid)) = (peer_addr, peer_pid) else {
+            eprintln!("sio_bench: fanout-redis needs --url2 http://<loopback>:<port> and --pid2");
+            return ExitCode::from(2);
+        };
+        plan.peer = Some((peer_addr, peer_pid));
+    }
     let outcome = match scenario {
         "ack" => scenarios::ack(&plan, 100, false),
         "binary" => scenarios::ack(&plan, 100, true),
         "polling" => scenarios::polling(&plan, 20),
-        "fanout" => scenarios::fanout(&plan),
+        "fanout" | "fanout-redis" => scenarios::fanout(&plan),
         "idle" => scenarios::idle(&plan),
         "connect" => scenarios::connect(&plan, 50),
         _ => return usage(),

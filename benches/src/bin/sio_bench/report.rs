@@ -12,7 +12,15 @@ use crate::scenarios::Outcome;
 pub(crate) const SERVERS: [&str; 4] = ["ours", "node", "socketioxide", "ours-axum"];
 
 /// The scenarios, in table order.
-pub(crate) const SCENARIOS: [&str; 6] = ["ack", "fanout", "binary", "polling", "idle", "connect"];
+pub(crate) const SCENARIOS: [&str; 7] = [
+    "ack",
+    "fanout",
+    "binary",
+    "polling",
+    "idle",
+    "connect",
+    "fanout-redis",
+];
 
 /// The JSON line of one run.
 pub(crate) fn line(scenario: &str, server: &str, outcome: &Outcome) -> Value {
@@ -90,7 +98,7 @@ const fn metric(
 fn metrics(scenario: &str) -> Vec<Metric> {
     use Better::*;
     let unit = match scenario {
-        "fanout" => "deliveries",
+        "fanout" | "fanout-redis" => "deliveries",
         "idle" | "connect" => "connections",
         _ => "round trips",
     };

@@ -60,6 +60,18 @@ pub(crate) struct Plan {
     pub(crate) fanout_members: usize,
     /// Broadcasts `fanout` keeps in flight.
     pub(crate) fanout_window: u64,
+    /// A second server of the same cluster (`fanout-redis`): its address and process id.
+    /// Half the room's members connect to it; CPU is the two servers' together.
+    pub(crate) peer: Option<(SocketAddr, u32)>,
+}
+
+impl Plan {
+    /// The process ids whose CPU time a run counts.
+    pub(crate) fn pids(&self) -> Vec<u32> {
+        std::iter::once(self.server_pid)
+            .chain(self.peer.map(|(_, pid)| pid))
+            .collect()
+    }
 }
 
 /// What one scenario measured against one server.
@@ -172,7 +184,7 @@ pub(crate) fn ack(plan: &Plan, clients: usize, binary: bool) -> Result<Outcome> 
     });
     let ready = harness::wait_ready(&shared, clients, SETUP_LIMIT);
     let window = if ready {
-        harness::warm_and_measure(&shared, plan.server_pid, plan.warmup, plan.measure)
+        harness::warm_and_measure(&shared, &plan.pids(), plan.warmup, plan.measure)
     } else {
         Err(std::io::Error::other("clients did not connect"))
     };
@@ -270,7 +282,7 @@ pub(crate) fn polling(plan: &Plan, clients: usize) -> Result<Outcome> {
     });
     let ready = harness::wait_ready(&shared, clients, SETUP_LIMIT);
     let window = if ready {
-        harness::warm_and_measure(&shared, plan.server_pid, plan.warmup, plan.measure)
+        harness::warm_and_measure(&shared, &plan.pids(), plan.warmup, plan.measure)
     } else {
         Err(std::io::Error::other("clients did not connect"))
     };
@@ -395,6 +407,7 @@ struct Fanout {
 pub(crate) fn fanout(plan: &Plan) -> Result<Outcome> {
     let shared = Shared::new();
     let addr = plan.addr;
+    let peer = plan.peer.map(|(peer, _)| peer);
     let members = plan.fanout_members;
     let window = plan.fanout_window;
     let threads = plan.threads.max(1);
@@ -408,6 +421,11 @@ pub(crate) fn fanout(plan: &Plan) -> Result<Outcome> {
                 for k in 0..share(members, threads, t) {
                     let seed = (t * 100_000 + k) as u64;
                     let (shared, tally, fan) = (shared.clone(), tally.clone(), fan.clone());
+                    // With a second server, every other member connects to it.
+                    let addr = match peer {
+                        Some(peer) if k % 2 == 1 => peer,
+                        _ => addr,
+                    };
                     local.spawn_local(async move {
                         if let Err(e) = receiver(&shared, &tally, &fan, addr, seed, members).await {
                             shared.error(e);
@@ -437,7 +455,7 @@ pub(crate) fn fanout(plan: &Plan) -> Result<Outcome> {
         fan.primed.load(Ordering::Acquire)
     };
     let measured = if ready {
-        harness::warm_and_measure(&shared, plan.server_pid, plan.warmup, plan.measure)
+        harness::warm_and_measure(&shared, &plan.pids(), plan.warmup, plan.measure)
     } else {
         Err(std::io::Error::other("the room was not set up"))
     };
@@ -614,7 +632,7 @@ pub(crate) fn idle(plan: &Plan) -> Result<Outcome> {
     shared.set_phase(MEASURE);
     let addr = plan.addr;
     let threads = plan.threads.max(1);
-    let before = harness::Snapshot::take(plan.server_pid).map_err(io_err)?;
+    let before = harness::Snapshot::take(&plan.pids()).map_err(io_err)?;
     let handles = harness::spawn_clients(threads, &shared, move |t, shared, tally| async move {
         let local = tokio::task::LocalSet::new();
         let connecting = Rc::new(Semaphore::new(128));
@@ -646,7 +664,7 @@ pub(crate) fn idle(plan: &Plan) -> Result<Outcome> {
         local.await;
     });
     let ready = harness::wait_ready(&shared, total, SETUP_LIMIT);
-    let after = harness::Snapshot::take(plan.server_pid).map_err(io_err)?;
+    let after = harness::Snapshot::take(&plan.pids()).map_err(io_err)?;
     let result = if ready {
         // Let the server settle (deferred frees, a garbage collector) before reading.
         std::thread::sleep(plan.warmup.max(Duration::from_secs(1)) * 2);
@@ -708,7 +726,7 @@ pub(crate) fn connect(plan: &Plan, clients: usize) -> Result<Outcome> {
     });
     let ready = harness::wait_ready(&shared, clients, SETUP_LIMIT);
     let window = if ready {
-        harness::warm_and_measure(&shared, plan.server_pid, plan.warmup, plan.measure)
+        harness::warm_and_measure(&shared, &plan.pids(), plan.warmup, plan.measure)
     } else {
         Err(std::io::Error::other("clients did not start"))
     };
