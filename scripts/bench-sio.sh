@@ -136,6 +136,26 @@ start_cluster() {
   unset REDIS_URL
 }
 
+# User plus system CPU ticks a process has used (fields 14 and 15 of /proc/PID/stat; the
+# command name, field 2, may hold spaces, so fields are counted after its closing paren).
+cpu_ticks() {
+  sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'
+}
+# Redis' own CPU per delivery over the run just measured (its deliveries are the last
+# result line's), printed beside the servers' figures.
+redis_cpu_report() {
+  local ticks hz
+  ticks=$(( $(cpu_ticks "$redis_pid") - $2 ))
+  hz="$(getconf CLK_TCK)"
+  tail -n 1 "$results" | node -e '
+    const r = JSON.parse(require("fs").readFileSync(0, "utf8"));
+    const [server, ticks, hz] = process.argv.slice(1).map((v, i) => (i ? Number(v) : v));
+    const ms = (ticks / hz) * 1000;
+    console.log(`redis-server for ${server}: ${ms.toFixed(0)} ms CPU, ` +
+      `${(ms / (r.messages / 1000)).toFixed(3)} ms per 1k deliveries`);
+  ' "$1" "$ticks" "$hz" | tee -a "$out_dir/redis-cpu-$stamp.txt" >&2
+}
+
 IFS=, read -r -a scenario_list <<<"$scenarios"
 IFS=, read -r -a server_list <<<"$servers"
 for scenario in "${scenario_list[@]}"; do
@@ -144,8 +164,10 @@ for scenario in "${scenario_list[@]}"; do
     if [ "$scenario" = fanout-redis ]; then
       [ "$server" = socketioxide ] && continue
       start_cluster "$server"
+      redis_before="$(cpu_ticks "$redis_pid")"
       "$bench" run --scenario "$scenario" --server "$server" --url "$url" --pid "$server_pid" \
         --url2 "$url2" --pid2 "$server2_pid" --threads "$threads" --out "$results" "${short[@]}"
+      redis_cpu_report "$server" "$redis_before"
     else
       start_server "$server"
       "$bench" run --scenario "$scenario" --server "$server" --url "$url" --pid "$server_pid" \
