@@ -89,6 +89,28 @@ fn handlers(socket: &SocketRef, io: &SocketIo) {
             }
         },
     );
+    let i = io.clone();
+    socket.on(
+        "leave-other",
+        move |Args((sid, room)): Args<(String, String)>, ack: AckSender| {
+            let io = i.clone();
+            async move {
+                io.to(sid).sockets_leave(room);
+                let _ = ack.send(&true);
+            }
+        },
+    );
+    let i = io.clone();
+    socket.on(
+        "disconnect-other",
+        move |Data(sid): Data<String>, ack: AckSender| {
+            let io = i.clone();
+            async move {
+                io.to(sid).disconnect_sockets(false);
+                let _ = ack.send(&true);
+            }
+        },
+    );
     socket.on(
         "cast",
         |s: SocketRef, Args((room, text)): Args<(String, String)>, ack: AckSender| async move {

@@ -188,7 +188,7 @@ impl NodeProcess {
             .env("REDIS_URL", redis)
             .env("PORT", "0")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::inherit())
             .kill_on_drop(true)
             .spawn()
             .unwrap();
@@ -233,6 +233,8 @@ async fn three_server_processes_and_120_official_clients() {
             "broadcast-acks-across-servers-and-timeout",
             "remote-join-and-all-rooms",
             "server-side-emit-with-ack-across-servers",
+            "remote-leave",
+            "remote-disconnect",
         ],
     );
 }

@@ -206,6 +206,32 @@ async function cluster(urls, count) {
     const answers = await clients[0].emitWithAck("rust-sse", "x");
     assert(answers.length === servers.length - 1, JSON.stringify(answers));
   });
+  // Client 2 (on the third server) leaves "special" at the request of client 1 (on the
+  // second): the room is gone from every server's list.
+  await check("remote-leave", async () => {
+    await clients[1].timeout(LIMIT).emitWithAck("leave-other", clients[2].id, "special");
+    const deadline = Date.now() + LIMIT;
+    let rooms = ["special"];
+    while (Date.now() < deadline) {
+      rooms = await clients[0].emitWithAck("rust-rooms");
+      if (!rooms.includes("special")) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert(!rooms.includes("special"), "special is still listed");
+  });
+  // Client 1 has client 2, on another server, disconnected.
+  await check("remote-disconnect", async () => {
+    const gone = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("no disconnect")), LIMIT);
+      clients[2].once("disconnect", (reason) => {
+        clearTimeout(timer);
+        resolve(reason);
+      });
+    });
+    await clients[1].timeout(LIMIT).emitWithAck("disconnect-other", clients[2].id);
+    const reason = await gone;
+    assert(reason === "io server disconnect", reason);
+  });
   clients.forEach((c) => c.close());
 }
 
