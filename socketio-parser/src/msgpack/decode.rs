@@ -16,7 +16,7 @@ use crate::packet::{NameSpan, Packet, PacketKind};
 use crate::scan::{skip_plain, MAX_DEPTH_LIMIT};
 
 /// Integers at most this large print the same as their double.
-const EXACT: u64 = 1 << 53;
+pub(super) const EXACT: u64 = 1 << 53;
 
 /// What one converted value was, for the payload rules and the event name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +73,8 @@ struct Converter<'a> {
     max_attachments: usize,
     max_depth: usize,
     max_size: usize,
+    /// Whether the data holds a `Date`: its ISO string exists only in the JSON.
+    has_date: bool,
 }
 
 pub(crate) fn decode(frame: &Bytes, config: &DecoderConfig) -> Result<Packet, DecodeError> {
@@ -93,6 +95,7 @@ pub(crate) fn decode(frame: &Bytes, config: &DecoderConfig) -> Result<Packet, De
         max_attachments: config.max_attachments,
         max_depth: config.max_depth.min(MAX_DEPTH_LIMIT),
         max_size: config.max_packet_size,
+        has_date: false,
     };
     let Head::Map(entries) = c.r.head()? else {
         return Err(error(0, MsgpackError::NotAMap));
@@ -102,6 +105,7 @@ pub(crate) fn decode(frame: &Bytes, config: &DecoderConfig) -> Result<Packet, De
     let mut nsp = None;
     let mut ack = None;
     let mut data: Option<(usize, Written, Elements)> = None;
+    let mut data_end = 0;
     let mut seen = [false; 4];
     for _ in 0..entries {
         let key_at = c.r.pos;
@@ -132,6 +136,7 @@ pub(crate) fn decode(frame: &Bytes, config: &DecoderConfig) -> Result<Packet, De
                 let written = c.value(1, Some(&mut elements))?;
                 if written != Written::Undefined {
                     data = Some((at, written, elements));
+                    data_end = c.r.pos;
                 }
             }
             _ => ack = c.ack_id(at)?,
@@ -162,6 +167,11 @@ pub(crate) fn decode(frame: &Bytes, config: &DecoderConfig) -> Result<Packet, De
         name,
         rest,
         attachments: c.attachments,
+        // Arguments are read from the MessagePack itself (see `de`), unless a `Date` is
+        // there: the JSON path hands its string out borrowed from the JSON.
+        msgpack: data
+            .filter(|_| !c.has_date)
+            .map(|(at, _, _)| frame.slice(at..data_end)),
     })
 }
 
@@ -378,6 +388,7 @@ impl Converter<'_> {
             }
             Head::Undefined => Written::Undefined,
             Head::Date(ms) => {
+                self.has_date = true;
                 date::write_json(&mut self.out, ms);
                 Written::Date
             }
@@ -494,14 +505,7 @@ impl Converter<'_> {
     /// A number key as JavaScript turns it into a property name (`String(n)`), quoted.
     fn key_number(&mut self, f: f64) {
         self.out.push(b'"');
-        if f.is_nan() {
-            self.out.extend_from_slice(b"NaN");
-        } else if f.is_infinite() {
-            self.out
-                .extend_from_slice(if f > 0.0 { b"Infinity" } else { b"-Infinity" });
-        } else {
-            jsnum::write_f64(&mut self.out, f).expect("writing to a Vec cannot fail");
-        }
+        write_key_name(&mut self.out, f);
         self.out.push(b'"');
     }
 
@@ -529,6 +533,17 @@ impl Converter<'_> {
             .extend_from_slice(itoa::Buffer::new().format(num).as_bytes());
         self.out.push(b'}');
         Ok(())
+    }
+}
+
+/// The property name JavaScript gives the number key `f` (`String(f)`), unquoted.
+pub(super) fn write_key_name(out: &mut Vec<u8>, f: f64) {
+    if f.is_nan() {
+        out.extend_from_slice(b"NaN");
+    } else if f.is_infinite() {
+        out.extend_from_slice(if f > 0.0 { b"Infinity" } else { b"-Infinity" });
+    } else {
+        jsnum::write_f64(out, f).expect("writing to a Vec cannot fail");
     }
 }
 

@@ -134,6 +134,7 @@
 //! are the encoder's business.
 
 mod date;
+mod de;
 mod decode;
 mod encode;
 mod read;
@@ -143,6 +144,8 @@ use bytes::Bytes;
 use crate::config::DecoderConfig;
 use crate::error::{DecodeError, EncodeError};
 use crate::packet::Packet;
+
+pub(crate) use de::{deserialize_args, deserialize_value};
 
 /// Decodes one MessagePack frame (a binary Engine.IO message) into a packet, as the default
 /// [`Decoder`](crate::Decoder) would decode the equivalent text packet.
