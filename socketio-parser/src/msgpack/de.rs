@@ -118,12 +118,44 @@ fn broken(e: impl std::fmt::Display) -> Error {
 }
 
 impl<'de> ValueReader<'de> {
+    /// The next value's head. The one-byte heads are read here, the others by `Reader`.
+    #[inline(always)]
     fn head(&mut self) -> Result<Head, Error> {
-        self.r.head().map_err(broken)
+        let pos = self.r.pos;
+        let Some(&marker) = self.r.buf.get(pos) else {
+            return Err(broken("unexpected end"));
+        };
+        let head = match marker {
+            0x00..=0x7f => Head::UInt(u64::from(marker)),
+            0x80..=0x8f => Head::Map(u32::from(marker & 0x0f)),
+            0x90..=0x9f => Head::Array(u32::from(marker & 0x0f)),
+            0xa0..=0xbf => {
+                let len = usize::from(marker & 0x1f);
+                if self.r.buf.len() - pos - 1 < len {
+                    return Err(broken("unexpected end"));
+                }
+                Head::Str {
+                    start: pos + 1,
+                    len,
+                }
+            }
+            0xc0 => Head::Nil,
+            0xc2 => Head::Bool(false),
+            0xc3 => Head::Bool(true),
+            0xe0..=0xff => Head::Int(i64::from(marker as i8)),
+            _ => return self.r.head().map_err(broken),
+        };
+        self.r.pos = match head {
+            Head::Str { start, len } => start + len,
+            _ => pos + 1,
+        };
+        Ok(head)
     }
 
+    #[inline]
     fn at_undefined(&self) -> bool {
-        self.r.buf.get(self.r.pos..self.r.pos + 2) == Some(&[0xd4, 0x00][..])
+        let buf = self.r.buf;
+        buf.get(self.r.pos) == Some(&0xd4) && buf.get(self.r.pos + 1) == Some(&0x00)
     }
 
     /// Skips the rest of a value whose head was `head`.
@@ -205,6 +237,7 @@ impl<'de> ValueReader<'de> {
 }
 
 /// Whether the JSON of `head` is `null`.
+#[inline]
 fn is_null(head: Head) -> bool {
     match head {
         Head::Nil | Head::Undefined => true,
@@ -215,6 +248,7 @@ fn is_null(head: Head) -> bool {
 }
 
 /// Visits the number JavaScript holds as serde_json visits the text `JSON.stringify` writes.
+#[inline]
 fn visit_number<'de, V: Visitor<'de>>(head: Head, visitor: V) -> Result<V::Value, Error> {
     let f = match head {
         Head::UInt(n) if n <= EXACT => return visitor.visit_u64(n),
@@ -230,12 +264,16 @@ fn visit_number<'de, V: Visitor<'de>>(head: Head, visitor: V) -> Result<V::Value
     }
     // JavaScript prints integral numbers below 1e21 as digits (-0 as "0"), which serde_json
     // reads as an integer when one fits.
-    if f.fract() == 0.0 && f.abs() <= EXACT as f64 {
-        return if f >= 0.0 {
-            visitor.visit_u64(f as u64)
-        } else {
-            visitor.visit_i64(f as i64)
-        };
+    if f.abs() <= EXACT as f64 {
+        // Exact below 2^53: integral when the conversion loses nothing.
+        let i = f as i64;
+        if i as f64 == f {
+            return match u64::try_from(i) {
+                Ok(u) => visitor.visit_u64(u),
+                Err(_) => visitor.visit_i64(i),
+            };
+        }
+        return visitor.visit_f64(f);
     }
     if f.fract() == 0.0 && f.abs() < 1e21 {
         // The shortest digits, padded with zeros: `2^63` prints 9223372036854776000.
@@ -255,6 +293,7 @@ fn visit_number<'de, V: Visitor<'de>>(head: Head, visitor: V) -> Result<V::Value
 }
 
 /// Whether JSON would escape a character of this (UTF-8) string.
+#[inline]
 fn needs_escape(raw: &[u8]) -> bool {
     let mut i = 0;
     loop {
@@ -267,6 +306,7 @@ fn needs_escape(raw: &[u8]) -> bool {
     }
 }
 
+#[inline]
 fn utf8(raw: &[u8]) -> Result<&str, Error> {
     std::str::from_utf8(raw).map_err(broken)
 }
@@ -302,6 +342,7 @@ impl<'de> Value<'_, 'de> {
         Err(Error::invalid_type(unexpected(self.head), visitor))
     }
 
+    #[inline]
     fn str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         let buf: &'de [u8] = self.de.r.buf;
         match self.head {
@@ -602,6 +643,7 @@ struct Map<'a, 'de> {
 
 impl<'de> Map<'_, 'de> {
     /// The next key whose value JSON keeps (not `undefined`).
+    #[inline(always)]
     fn next_key(&mut self) -> Result<Option<Head>, Error> {
         while self.left > 0 {
             self.left -= 1;
@@ -770,6 +812,7 @@ impl KeyName<'_> {
 }
 
 impl<'de> Key<'_, 'de> {
+    #[inline]
     fn name(&self) -> Result<KeyName<'de>, Error> {
         let f = match self.head {
             Head::Str { start, len } => {

@@ -61,6 +61,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The next `n` bytes' start, moving past them.
+    #[inline]
     fn skip(&mut self, n: usize) -> Result<usize, DecodeError> {
         let start = self.pos;
         match start.checked_add(n) {
@@ -72,6 +73,7 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline]
     fn array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
         let start = self.skip(N)?;
         let mut out = [0; N];
@@ -79,23 +81,28 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
+    #[inline]
     fn u8(&mut self) -> Result<u8, DecodeError> {
         Ok(self.array::<1>()?[0])
     }
 
+    #[inline]
     fn u16(&mut self) -> Result<u16, DecodeError> {
         Ok(u16::from_be_bytes(self.array()?))
     }
 
+    #[inline]
     fn u32(&mut self) -> Result<u32, DecodeError> {
         Ok(u32::from_be_bytes(self.array()?))
     }
 
+    #[inline]
     fn u64(&mut self) -> Result<u64, DecodeError> {
         Ok(u64::from_be_bytes(self.array()?))
     }
 
     /// A run of `len` bytes: its start.
+    #[inline]
     fn run(&mut self, len: usize) -> Result<usize, DecodeError> {
         self.skip(len)
     }
@@ -109,6 +116,7 @@ impl<'a> Reader<'a> {
 
     /// Reads the head of the next value. A string's, binary's or extension's bytes are
     /// skipped over (the head says where they are); a container's elements are not.
+    #[inline]
     pub(crate) fn head(&mut self) -> Result<Head, DecodeError> {
         let at = self.pos;
         let marker = self.u8()?;
@@ -198,6 +206,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A length of 1, 2 or 4 bytes (`size_log2` 0, 1, 2).
+    #[inline]
     fn length(&mut self, size_log2: u8) -> Result<usize, DecodeError> {
         Ok(match size_log2 {
             0 => usize::from(self.u8()?),
