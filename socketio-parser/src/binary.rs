@@ -102,6 +102,9 @@ thread_local! {
     static LENT: Cell<Option<Bytes>> = const { Cell::new(None) };
     /// The attachments of the packet being deserialized, and the placeholders read so far.
     static REACH: RefCell<Reach> = const { RefCell::new(Reach::EMPTY) };
+    /// An empty attachment list with room, left by the last `with_attachments` (at most as
+    /// long as the longest list a decoder accepted on this thread).
+    static SPARE: Cell<Vec<Bytes>> = const { Cell::new(Vec::new()) };
     /// The MessagePack data whose arguments are being read, and how many of its `bin`
     /// values a binary type took.
     static SHARED: RefCell<Shared> = const { RefCell::new(Shared { data: None, claimed: 0 }) };
@@ -200,11 +203,17 @@ pub(crate) fn with_attachments<R>(attachments: &[Bytes], f: impl FnOnce() -> R) 
     impl Drop for Restore {
         fn drop(&mut self) {
             let previous = std::mem::take(&mut self.0);
-            REACH.with(|r| *r.borrow_mut() = previous);
+            let ours = REACH.with(|r| std::mem::replace(&mut *r.borrow_mut(), previous));
+            // Keep the list's memory for the next call on this thread.
+            let mut list = ours.attachments;
+            list.clear();
+            SPARE.with(|s| s.set(list));
         }
     }
+    let mut list = SPARE.with(Cell::take);
+    list.extend_from_slice(attachments);
     let entered = Reach {
-        attachments: attachments.to_vec(),
+        attachments: list,
         reached: 0,
         claimed: 0,
     };
