@@ -198,6 +198,10 @@ impl Packet {
     /// `(T,)`. Placeholders deserialize into [`Binary`](crate::Binary) values that share the
     /// attachments' memory.
     ///
+    /// A packet from `msgpack::decode` (feature `msgpack`) reads its arguments straight from
+    /// the MessagePack frame rather than from the JSON payload: the same values and errors,
+    /// without parsing the JSON.
+    ///
     /// # Errors
     /// [`ArgsError::NoArguments`] for kinds other than events and acks, [`ArgsError::Json`]
     /// when the arguments do not fit `T`.

@@ -869,7 +869,23 @@ macro_rules! numeric_key {
 impl<'de> Deserializer<'de> for Key<'_, 'de> {
     type Error = Error;
 
+    #[inline]
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        if let Head::Str { start, len } = self.head {
+            // The usual key, read in place.
+            let raw = &self.buf[start..start + len];
+            let s = utf8(raw)?;
+            if let Some(reached) = self.reached {
+                if s == "_placeholder" {
+                    *reached += 1;
+                }
+            }
+            return if needs_escape(raw) {
+                visitor.visit_str(s)
+            } else {
+                visitor.visit_borrowed_str(s)
+            };
+        }
         let name = self.name()?;
         if let Some(reached) = self.reached {
             if name.as_str() == "_placeholder" {

@@ -16,7 +16,12 @@
 //!   placeholder `{"_placeholder":true,"num":N}` (depth first, left to right) whose bytes
 //!   become an attachment sharing the frame's memory (`Bytes::slice`, no copy), and the kind
 //!   BINARY_EVENT / BINARY_ACK when there are attachments. [`Packet::args`],
-//!   [`Binary`](crate::Binary) and [`Packet::raw_args`] work unchanged.
+//!   [`Binary`](crate::Binary) and [`Packet::raw_args`] work unchanged. The packet also
+//!   keeps its data as a slice of the frame, and [`Packet::args`] /
+//!   [`Packet::payload_as`] read it from there, giving what the JSON path gives (the same
+//!   values, `&str` borrowed where JSON would borrow, binary as slices of the frame, binary
+//!   that reaches a type that cannot hold it refused) without parsing the JSON; data that
+//!   holds a `Date` is read from the JSON.
 //! * [`encode_text_packet`] takes what the default [`Encoder`](crate::Encoder) produced (the
 //!   packet text without the Engine.IO `4`, and its attachments) and returns the one frame
 //!   the official `socket.io-msgpack-parser` Encoder writes for the object the official Node

@@ -118,6 +118,34 @@ impl<'a> Reader<'a> {
     /// skipped over (the head says where they are); a container's elements are not.
     #[inline]
     pub(crate) fn head(&mut self) -> Result<Head, DecodeError> {
+        // The one-byte heads, most of a typical frame, without a call.
+        let Some(&marker) = self.buf.get(self.pos) else {
+            return self.head_slow();
+        };
+        let head = match marker {
+            0x00..=0x7f => Head::UInt(u64::from(marker)),
+            0x80..=0x8f => Head::Map(u32::from(marker & 0x0f)),
+            0x90..=0x9f => Head::Array(u32::from(marker & 0x0f)),
+            0xa0..=0xbf if usize::from(marker & 0x1f) < self.buf.len() - self.pos => {
+                let len = usize::from(marker & 0x1f);
+                self.pos += 1 + len;
+                return Ok(Head::Str {
+                    start: self.pos - len,
+                    len,
+                });
+            }
+            0xc0 => Head::Nil,
+            0xc2 => Head::Bool(false),
+            0xc3 => Head::Bool(true),
+            0xe0..=0xff => Head::Int(i64::from(marker as i8)),
+            _ => return self.head_slow(),
+        };
+        self.pos += 1;
+        Ok(head)
+    }
+
+    #[inline(never)]
+    fn head_slow(&mut self) -> Result<Head, DecodeError> {
         let at = self.pos;
         let marker = self.u8()?;
         Ok(match marker {
