@@ -2,7 +2,7 @@
 //! `JSON.stringify` would write for what notepack decodes, binary values turned into
 //! placeholders and attachments.
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 
 use super::date;
 use super::read::{error, Head, Reader};
@@ -77,7 +77,7 @@ struct Converter<'a> {
     has_date: bool,
 }
 
-pub(crate) fn decode(frame: &Bytes, config: &DecoderConfig) -> Result<Packet, DecodeError> {
+pub(crate) fn decode(frame: Bytes, config: &DecoderConfig) -> Result<Packet, DecodeError> {
     if frame.len() > config.max_packet_size {
         return Err(DecodeError::PacketTooLarge {
             size: frame.len(),
@@ -85,8 +85,8 @@ pub(crate) fn decode(frame: &Bytes, config: &DecoderConfig) -> Result<Packet, De
         });
     }
     let mut c = Converter {
-        frame,
-        r: Reader::new(frame),
+        frame: &frame,
+        r: Reader::new(&frame),
         // The JSON is usually a little longer than the MessagePack, unless binary data takes
         // most of the frame: a large frame's JSON grows as it is written.
         out: Vec::with_capacity((frame.len() + frame.len() / 4 + 16).min(4096)),
@@ -147,7 +147,7 @@ pub(crate) fn decode(frame: &Bytes, config: &DecoderConfig) -> Result<Packet, De
     }
     let kind = kind.ok_or(error(0, MsgpackError::InvalidType))?;
     let nsp = nsp.ok_or(error(0, MsgpackError::InvalidNamespace("missing")))?;
-    let (name, rest) = check_data(kind, data, frame)?;
+    let (name, rest) = check_data(kind, data, &frame)?;
 
     let kind = match kind {
         PacketKind::Event if !c.attachments.is_empty() => PacketKind::BinaryEvent,
@@ -159,19 +159,29 @@ pub(crate) fn decode(frame: &Bytes, config: &DecoderConfig) -> Result<Packet, De
         }
         _ => kind,
     };
+    let payload = data.map(|_| Bytes::from(c.out));
+    let attachments = c.attachments;
+    // Arguments are read from the MessagePack itself (see `de`), unless a `Date` is there:
+    // the JSON path hands its string out borrowed from the JSON. The frame itself becomes
+    // the data: no reference count to take.
+    let msgpack = match data {
+        Some((at, _, _)) if !c.has_date => {
+            let mut frame = frame;
+            frame.truncate(data_end);
+            frame.advance(at);
+            Some(frame)
+        }
+        _ => None,
+    };
     Ok(Packet {
         kind,
         nsp,
         ack,
-        payload: data.map(|_| Bytes::from(c.out)),
+        payload,
         name,
         rest,
-        attachments: c.attachments,
-        // Arguments are read from the MessagePack itself (see `de`), unless a `Date` is
-        // there: the JSON path hands its string out borrowed from the JSON.
-        msgpack: data
-            .filter(|_| !c.has_date)
-            .map(|(at, _, _)| frame.slice(at..data_end)),
+        attachments,
+        msgpack,
     })
 }
 

@@ -160,7 +160,7 @@ pub(crate) use de::{deserialize_args, deserialize_value};
 /// the MessagePack itself are [`DecodeError::InvalidMsgpack`]; the payload and limit errors
 /// are the text decoder's, with offsets into the frame.
 pub fn decode(frame: Bytes, config: &DecoderConfig) -> Result<Packet, DecodeError> {
-    decode::decode(&frame, config)
+    decode::decode(frame, config)
 }
 
 /// Transcodes a packet text, as the default [`Encoder`](crate::Encoder) produces it (the
