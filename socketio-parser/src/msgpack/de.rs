@@ -384,6 +384,10 @@ impl<'de> Deserializer<'de> for Value<'_, 'de> {
             head @ (Head::UInt(_) | Head::Int(_) | Head::Float(_)) => visit_number(head, visitor),
             Head::Str { .. } | Head::Date(_) => self.str(visitor),
             Head::Bin { start, len } => {
+                // Where the JSON has a placeholder object: one level deeper.
+                if self.de.depth + 1 >= JSON_DEPTH_LIMIT {
+                    return Err(Error::custom("recursion limit exceeded"));
+                }
                 self.de.reached += 1;
                 visitor.visit_borrowed_bytes(&buf[start..start + len])
             }

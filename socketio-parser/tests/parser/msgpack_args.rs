@@ -322,6 +322,11 @@ fn hand_made() -> Vec<Bytes> {
         data.extend(std::iter::repeat_n([0x81, 0xa1, b'k'], depth - 1).flatten());
         data.push(0xc0);
         frames.push(frame(2, &data));
+        // Binary is a placeholder object in the JSON: one level more.
+        let mut data = vec![0x92, 0xa1, b'e'];
+        data.extend(std::iter::repeat_n(0x91, depth - 1));
+        data.extend_from_slice(b"\xc4\x01\x01");
+        frames.push(frame(2, &data));
     }
     frames
 }
