@@ -388,3 +388,24 @@ fn numbers_read_as_javascript_prints_them() {
     assert_eq!(v[2].as_u64(), Some(2));
     assert!(v[3].is_null());
 }
+
+#[test]
+fn taking_the_attachments_leaves_the_json_path() {
+    let frame = event(&[b"\xc4\x01\x07"]);
+    let mut direct = msgpack::decode(frame, &DecoderConfig::default()).unwrap();
+    let mut json = through_text(&direct);
+    assert_eq!(direct.take_attachments(), json.take_attachments());
+    same(
+        "(Binary,) without attachments",
+        direct.args::<(Binary,)>(),
+        json.args::<(Binary,)>(),
+        &"taken",
+    );
+    assert!(direct.args::<(Binary,)>().is_err());
+    same(
+        "Vec<Value> without attachments",
+        direct.args::<Vec<Value>>(),
+        json.args::<Vec<Value>>(),
+        &"taken",
+    );
+}
