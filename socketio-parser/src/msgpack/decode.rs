@@ -378,16 +378,14 @@ impl Converter<'_> {
             Head::Float(f) => self.number(f),
             Head::Str { start, len } => Written::Str(self.string(at, start, len)?),
             Head::Bin { start, len } => {
+                // Its placeholder is an object at this depth of the text form.
+                self.enter(at, depth)?;
                 self.binary(at, start, len)?;
                 Written::Binary
             }
             Head::Ext { ty, start, len } => {
-                if depth > self.max_depth {
-                    return Err(DecodeError::TooDeep {
-                        offset: at,
-                        max: self.max_depth,
-                    });
-                }
+                // `[type, placeholder]`: the placeholder object is one level deeper.
+                self.enter(at, depth + 1)?;
                 self.out.push(b'[');
                 self.out
                     .extend_from_slice(itoa::Buffer::new().format(ty).as_bytes());
