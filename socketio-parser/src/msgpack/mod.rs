@@ -73,7 +73,9 @@
 //! limits of [`DecoderConfig`] apply, where the official decoder has
 //! none: `max_packet_size` to the frame and to the equivalent text packet (the JSON plus the
 //! attachments), `max_attachments` to the number of binary values, `max_depth` to the data's
-//! nesting (the data array counts as 1) and to the values of keys that are ignored.
+//! nesting as the text form nests (the data array counts as 1, a binary value as the
+//! placeholder object it becomes, an extension as `[type, placeholder]`) and to the values
+//! of keys that are ignored.
 //!
 //! Values become what `JSON.stringify` writes for what notepack decodes:
 //!
