@@ -9,13 +9,30 @@
 //! Checked for a decoded packet besides "no panic": its two encodings (direct, and through
 //! the text encoder) are the same bytes and decode to the same packet; its text form decodes
 //! with the text decoder to the same packet (so what the transcoder makes is a valid text
-//! packet); the lazy accessors never panic.
+//! packet); the lazy accessors never panic; the arguments read straight from the frame
+//! (`args`, `payload_as`) equal those the JSON path reads from the text form, for
+//! `Vec<Value>`, `Vec<serde_json::Value>` and a typed struct with binary fields.
 
 #![no_main]
 
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
-use socketio_parser::{msgpack, Binary, Decoder, DecoderConfig, Encoder, Packet, Status};
+use serde::Deserialize;
+use socketio_parser::{
+    msgpack, ArgsError, Binary, Decoder, DecoderConfig, Encoder, Packet, Status, Value,
+};
+
+#[derive(Debug, PartialEq, Deserialize)]
+struct Typed {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    data: Option<Binary>,
+    #[serde(default)]
+    items: Vec<Value>,
+    #[serde(default)]
+    n: Option<f64>,
+}
 
 fuzz_target!(|data: &[u8]| {
     let (config, frame) = match data.first() {
@@ -75,8 +92,32 @@ fn check_packet(packet: &Packet, config: &DecoderConfig) {
             .push_binary(attachment.clone())
             .expect("its attachments are accepted");
     }
-    match status {
-        Status::Complete(decoded) => assert_eq!(&decoded, packet),
+    let decoded = match status {
+        Status::Complete(decoded) => decoded,
         Status::NeedsAttachments(n) => panic!("the text form still needs {n} attachments"),
+    };
+    assert_eq!(&decoded, packet);
+
+    // `packet` reads its arguments from the frame, `decoded` from the JSON text.
+    same(packet.args::<Vec<Value>>(), decoded.args::<Vec<Value>>());
+    same(
+        packet.args::<Vec<serde_json::Value>>(),
+        decoded.args::<Vec<serde_json::Value>>(),
+    );
+    same(packet.args::<(Typed,)>(), decoded.args::<(Typed,)>());
+    same(
+        packet.args::<(String, Typed)>(),
+        decoded.args::<(String, Typed)>(),
+    );
+    same(packet.payload_as::<Value>(), decoded.payload_as::<Value>());
+    same(packet.payload_as::<Typed>(), decoded.payload_as::<Typed>());
+}
+
+/// The same value, or both an error.
+fn same<T: PartialEq + std::fmt::Debug>(direct: Result<T, ArgsError>, json: Result<T, ArgsError>) {
+    match (&direct, &json) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b),
+        (Err(_), Err(_)) => {}
+        _ => panic!("direct {direct:?}, json {json:?}"),
     }
 }

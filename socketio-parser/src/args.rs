@@ -145,10 +145,7 @@ pub(crate) fn deserialize_args<'de, T: Deserialize<'de>>(
     skip_name: bool,
     attachments: &[Bytes],
 ) -> Result<T, ArgsError> {
-    let visitor = ArgsVisitor {
-        skip_name,
-        marker: PhantomData,
-    };
+    let visitor = ArgsVisitor::new(skip_name);
     let mut de = serde_json::Deserializer::from_slice(payload);
     if attachments.is_empty() {
         let value = de.deserialize_seq(visitor)?;
@@ -182,16 +179,26 @@ pub(crate) fn deserialize_value<'de, T: Deserialize<'de>>(
     Ok(value)
 }
 
-fn check_all_read(unread: usize) -> Result<(), ArgsError> {
+pub(crate) fn check_all_read(unread: usize) -> Result<(), ArgsError> {
     match unread {
         0 => Ok(()),
         count => Err(ArgsError::UnreadBinary { count }),
     }
 }
 
-struct ArgsVisitor<T> {
+/// Reads an argument array into `T`, skipping the event name first when `skip_name`.
+pub(crate) struct ArgsVisitor<T> {
     skip_name: bool,
     marker: PhantomData<T>,
+}
+
+impl<T> ArgsVisitor<T> {
+    pub(crate) fn new(skip_name: bool) -> Self {
+        ArgsVisitor {
+            skip_name,
+            marker: PhantomData,
+        }
+    }
 }
 
 impl<'de, T: Deserialize<'de>> Visitor<'de> for ArgsVisitor<T> {

@@ -102,6 +102,58 @@ thread_local! {
     static LENT: Cell<Option<Bytes>> = const { Cell::new(None) };
     /// The attachments of the packet being deserialized, and the placeholders read so far.
     static REACH: RefCell<Reach> = const { RefCell::new(Reach::EMPTY) };
+    /// An empty attachment list with room, left by the last `with_attachments` (at most as
+    /// long as the longest list a decoder accepted on this thread).
+    static SPARE: Cell<Vec<Bytes>> = const { Cell::new(Vec::new()) };
+    /// The MessagePack data whose arguments are being read, and how many of its `bin`
+    /// values a binary type took.
+    static SHARED: RefCell<Shared> = const { RefCell::new(Shared { data: None, claimed: 0 }) };
+}
+
+#[derive(Default)]
+struct Shared {
+    data: Option<Bytes>,
+    claimed: usize,
+}
+
+/// Runs `f` while `Binary` and `Value` take bytes that lie in `data` as slices of it
+/// (`bin` values of a MessagePack packet, handed over by `msgpack::de`), restoring what
+/// was there before even if `f` panics. Also returns how many they took.
+#[cfg(feature = "msgpack")]
+pub(crate) fn with_shared<R>(data: &Bytes, f: impl FnOnce() -> R) -> (R, usize) {
+    struct Restore(Shared);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = std::mem::take(&mut self.0);
+            SHARED.with(|s| *s.borrow_mut() = previous);
+        }
+    }
+    let entered = Shared {
+        data: Some(data.clone()),
+        claimed: 0,
+    };
+    let previous = SHARED.with(|s| std::mem::replace(&mut *s.borrow_mut(), entered));
+    let restore = Restore(previous);
+    let value = f();
+    let claimed = SHARED.with(|s| s.borrow().claimed);
+    drop(restore);
+    (value, claimed)
+}
+
+/// `v` as a slice of the shared data, counted as claimed, when it lies in that data.
+pub(crate) fn take_shared(v: &[u8]) -> Option<Bytes> {
+    SHARED.with(|s| {
+        let mut s = s.borrow_mut();
+        let data = s.data.as_ref()?;
+        let base = data.as_ptr() as usize;
+        let at = v.as_ptr() as usize;
+        if at < base || at - base > data.len() || v.len() > data.len() - (at - base) {
+            return None;
+        }
+        let shared = data.slice(at - base..at - base + v.len());
+        s.claimed += 1;
+        Some(shared)
+    })
 }
 
 /// What deserialization can reach while a packet's arguments are read.
@@ -151,11 +203,17 @@ pub(crate) fn with_attachments<R>(attachments: &[Bytes], f: impl FnOnce() -> R) 
     impl Drop for Restore {
         fn drop(&mut self) {
             let previous = std::mem::take(&mut self.0);
-            REACH.with(|r| *r.borrow_mut() = previous);
+            let ours = REACH.with(|r| std::mem::replace(&mut *r.borrow_mut(), previous));
+            // Keep the list's memory for the next call on this thread.
+            let mut list = ours.attachments;
+            list.clear();
+            SPARE.with(|s| s.set(list));
         }
     }
+    let mut list = SPARE.with(Cell::take);
+    list.extend_from_slice(attachments);
     let entered = Reach {
-        attachments: attachments.to_vec(),
+        attachments: list,
         reached: 0,
         claimed: 0,
     };
@@ -263,7 +321,9 @@ impl<'de> Visitor<'de> for BinaryVisitor {
     }
 
     fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Binary, E> {
-        Ok(Binary(Bytes::copy_from_slice(v)))
+        Ok(Binary(
+            take_shared(v).unwrap_or_else(|| Bytes::copy_from_slice(v)),
+        ))
     }
 
     fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<Binary, E> {

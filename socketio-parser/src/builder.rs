@@ -21,6 +21,8 @@ impl Packet {
             name: None,
             rest: 0,
             attachments: Vec::new(),
+            #[cfg(feature = "msgpack")]
+            msgpack: None,
         }
     }
 

@@ -211,6 +211,8 @@ fn decode_text(frame: &Bytes, config: &DecoderConfig) -> Result<(Packet, usize),
         name,
         rest,
         attachments: Vec::with_capacity(count),
+        #[cfg(feature = "msgpack")]
+        msgpack: None,
     };
     Ok((packet, count))
 }

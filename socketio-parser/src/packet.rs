@@ -107,7 +107,7 @@ pub(crate) struct NameSpan {
 ///
 /// The kind is the wire kind: a packet with attachments is a BINARY_EVENT or BINARY_ACK.
 /// [`PacketKind::is_event`] and [`PacketKind::is_ack`] cover both forms.
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 pub struct Packet {
     pub(crate) kind: PacketKind,
     pub(crate) nsp: Namespace,
@@ -120,6 +120,24 @@ pub struct Packet {
     /// when there is none.
     pub(crate) rest: usize,
     pub(crate) attachments: Vec<Bytes>,
+    /// A packet decoded from a MessagePack frame: its data value, a slice of the frame.
+    /// `args` and `payload_as` read it instead of the JSON (the same values, faster).
+    #[cfg(feature = "msgpack")]
+    pub(crate) msgpack: Option<Bytes>,
+}
+
+/// Two packets are equal when they say the same: the form a packet was decoded from (text
+/// or MessagePack) does not count.
+impl PartialEq for Packet {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind
+            && self.nsp == other.nsp
+            && self.ack == other.ack
+            && self.payload == other.payload
+            && self.name == other.name
+            && self.rest == other.rest
+            && self.attachments == other.attachments
+    }
 }
 
 impl Packet {
@@ -146,6 +164,12 @@ impl Packet {
 
     /// Takes the attachments out of the packet.
     pub fn take_attachments(&mut self) -> Vec<Bytes> {
+        // The MessagePack data still holds the bytes; reading it would find binary that the
+        // JSON no longer has.
+        #[cfg(feature = "msgpack")]
+        {
+            self.msgpack = None;
+        }
         std::mem::take(&mut self.attachments)
     }
 
@@ -174,11 +198,23 @@ impl Packet {
     /// `(T,)`. Placeholders deserialize into [`Binary`](crate::Binary) values that share the
     /// attachments' memory.
     ///
+    /// A packet from `msgpack::decode` (feature `msgpack`) reads its arguments straight from
+    /// the MessagePack frame rather than from the JSON payload: the same values and errors,
+    /// without parsing the JSON.
+    ///
     /// # Errors
     /// [`ArgsError::NoArguments`] for kinds other than events and acks, [`ArgsError::Json`]
     /// when the arguments do not fit `T`.
     pub fn args<'de, T: Deserialize<'de>>(&'de self) -> Result<T, ArgsError> {
         let payload = self.args_payload("arguments")?;
+        #[cfg(feature = "msgpack")]
+        if let Some(data) = &self.msgpack {
+            return crate::msgpack::deserialize_args(
+                data,
+                self.kind.is_event(),
+                !self.attachments.is_empty(),
+            );
+        }
         args::deserialize_args(payload, self.kind.is_event(), &self.attachments)
     }
 
@@ -193,6 +229,10 @@ impl Packet {
             kind: self.kind,
             what: "payload",
         })?;
+        #[cfg(feature = "msgpack")]
+        if let Some(data) = &self.msgpack {
+            return crate::msgpack::deserialize_value(data, !self.attachments.is_empty());
+        }
         args::deserialize_value(payload, &self.attachments)
     }
 

@@ -53,7 +53,7 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Number;
 
-use crate::binary::{attachments_in_reach, claim, unreachable_placeholder, Binary};
+use crate::binary::{attachments_in_reach, claim, take_shared, unreachable_placeholder, Binary};
 
 /// An object's members, in arrival order.
 pub type Map = IndexMap<String, Value>;
@@ -388,7 +388,8 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Value, E> {
-        Ok(Value::Binary(Binary::from(Bytes::copy_from_slice(v))))
+        let bytes = take_shared(v).unwrap_or_else(|| Bytes::copy_from_slice(v));
+        Ok(Value::Binary(Binary::from(bytes)))
     }
 
     fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<Value, E> {

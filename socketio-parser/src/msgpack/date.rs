@@ -4,11 +4,16 @@
 /// The largest time value a `Date` holds (ECMA-262 TimeClip): 100 000 000 days.
 const MAX_TIME: i64 = 8_640_000_000_000_000;
 
+/// Whether JavaScript's `Date` holds `ms` (otherwise the date is invalid, and JSON `null`).
+pub(crate) fn in_range(ms: i64) -> bool {
+    (-MAX_TIME..=MAX_TIME).contains(&ms)
+}
+
 /// Writes the date `ms` milliseconds after the epoch as a JSON string
 /// (`"2024-05-06T07:08:09.010Z"`, years outside 0..=9999 as `+275760` / `-000001`), or
 /// `null` when JavaScript's `Date` would be invalid.
 pub(crate) fn write_json(out: &mut Vec<u8>, ms: i64) {
-    if !(-MAX_TIME..=MAX_TIME).contains(&ms) {
+    if !in_range(ms) {
         out.extend_from_slice(b"null");
         return;
     }

@@ -2,7 +2,7 @@
 //! `JSON.stringify` would write for what notepack decodes, binary values turned into
 //! placeholders and attachments.
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 
 use super::date;
 use super::read::{error, Head, Reader};
@@ -16,7 +16,7 @@ use crate::packet::{NameSpan, Packet, PacketKind};
 use crate::scan::{skip_plain, MAX_DEPTH_LIMIT};
 
 /// Integers at most this large print the same as their double.
-const EXACT: u64 = 1 << 53;
+pub(super) const EXACT: u64 = 1 << 53;
 
 /// What one converted value was, for the payload rules and the event name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,9 +73,11 @@ struct Converter<'a> {
     max_attachments: usize,
     max_depth: usize,
     max_size: usize,
+    /// Whether the data holds a `Date`: its ISO string exists only in the JSON.
+    has_date: bool,
 }
 
-pub(crate) fn decode(frame: &Bytes, config: &DecoderConfig) -> Result<Packet, DecodeError> {
+pub(crate) fn decode(frame: Bytes, config: &DecoderConfig) -> Result<Packet, DecodeError> {
     if frame.len() > config.max_packet_size {
         return Err(DecodeError::PacketTooLarge {
             size: frame.len(),
@@ -83,8 +85,8 @@ pub(crate) fn decode(frame: &Bytes, config: &DecoderConfig) -> Result<Packet, De
         });
     }
     let mut c = Converter {
-        frame,
-        r: Reader::new(frame),
+        frame: &frame,
+        r: Reader::new(&frame),
         // The JSON is usually a little longer than the MessagePack, unless binary data takes
         // most of the frame: a large frame's JSON grows as it is written.
         out: Vec::with_capacity((frame.len() + frame.len() / 4 + 16).min(4096)),
@@ -93,6 +95,7 @@ pub(crate) fn decode(frame: &Bytes, config: &DecoderConfig) -> Result<Packet, De
         max_attachments: config.max_attachments,
         max_depth: config.max_depth.min(MAX_DEPTH_LIMIT),
         max_size: config.max_packet_size,
+        has_date: false,
     };
     let Head::Map(entries) = c.r.head()? else {
         return Err(error(0, MsgpackError::NotAMap));
@@ -102,6 +105,7 @@ pub(crate) fn decode(frame: &Bytes, config: &DecoderConfig) -> Result<Packet, De
     let mut nsp = None;
     let mut ack = None;
     let mut data: Option<(usize, Written, Elements)> = None;
+    let mut data_end = 0;
     let mut seen = [false; 4];
     for _ in 0..entries {
         let key_at = c.r.pos;
@@ -132,6 +136,7 @@ pub(crate) fn decode(frame: &Bytes, config: &DecoderConfig) -> Result<Packet, De
                 let written = c.value(1, Some(&mut elements))?;
                 if written != Written::Undefined {
                     data = Some((at, written, elements));
+                    data_end = c.r.pos;
                 }
             }
             _ => ack = c.ack_id(at)?,
@@ -142,7 +147,7 @@ pub(crate) fn decode(frame: &Bytes, config: &DecoderConfig) -> Result<Packet, De
     }
     let kind = kind.ok_or(error(0, MsgpackError::InvalidType))?;
     let nsp = nsp.ok_or(error(0, MsgpackError::InvalidNamespace("missing")))?;
-    let (name, rest) = check_data(kind, data, frame)?;
+    let (name, rest) = check_data(kind, data, &frame)?;
 
     let kind = match kind {
         PacketKind::Event if !c.attachments.is_empty() => PacketKind::BinaryEvent,
@@ -154,14 +159,29 @@ pub(crate) fn decode(frame: &Bytes, config: &DecoderConfig) -> Result<Packet, De
         }
         _ => kind,
     };
+    let payload = data.map(|_| Bytes::from(c.out));
+    let attachments = c.attachments;
+    // Arguments are read from the MessagePack itself (see `de`), unless a `Date` is there:
+    // the JSON path hands its string out borrowed from the JSON. The frame itself becomes
+    // the data: no reference count to take.
+    let msgpack = match data {
+        Some((at, _, _)) if !c.has_date => {
+            let mut frame = frame;
+            frame.truncate(data_end);
+            frame.advance(at);
+            Some(frame)
+        }
+        _ => None,
+    };
     Ok(Packet {
         kind,
         nsp,
         ack,
-        payload: data.map(|_| Bytes::from(c.out)),
+        payload,
         name,
         rest,
-        attachments: c.attachments,
+        attachments,
+        msgpack,
     })
 }
 
@@ -358,16 +378,14 @@ impl Converter<'_> {
             Head::Float(f) => self.number(f),
             Head::Str { start, len } => Written::Str(self.string(at, start, len)?),
             Head::Bin { start, len } => {
+                // Its placeholder is an object at this depth of the text form.
+                self.enter(at, depth)?;
                 self.binary(at, start, len)?;
                 Written::Binary
             }
             Head::Ext { ty, start, len } => {
-                if depth > self.max_depth {
-                    return Err(DecodeError::TooDeep {
-                        offset: at,
-                        max: self.max_depth,
-                    });
-                }
+                // `[type, placeholder]`: the placeholder object is one level deeper.
+                self.enter(at, depth + 1)?;
                 self.out.push(b'[');
                 self.out
                     .extend_from_slice(itoa::Buffer::new().format(ty).as_bytes());
@@ -378,6 +396,7 @@ impl Converter<'_> {
             }
             Head::Undefined => Written::Undefined,
             Head::Date(ms) => {
+                self.has_date = true;
                 date::write_json(&mut self.out, ms);
                 Written::Date
             }
@@ -494,14 +513,7 @@ impl Converter<'_> {
     /// A number key as JavaScript turns it into a property name (`String(n)`), quoted.
     fn key_number(&mut self, f: f64) {
         self.out.push(b'"');
-        if f.is_nan() {
-            self.out.extend_from_slice(b"NaN");
-        } else if f.is_infinite() {
-            self.out
-                .extend_from_slice(if f > 0.0 { b"Infinity" } else { b"-Infinity" });
-        } else {
-            jsnum::write_f64(&mut self.out, f).expect("writing to a Vec cannot fail");
-        }
+        write_key_name(&mut self.out, f);
         self.out.push(b'"');
     }
 
@@ -529,6 +541,17 @@ impl Converter<'_> {
             .extend_from_slice(itoa::Buffer::new().format(num).as_bytes());
         self.out.push(b'}');
         Ok(())
+    }
+}
+
+/// The property name JavaScript gives the number key `f` (`String(f)`), unquoted.
+pub(super) fn write_key_name(out: &mut Vec<u8>, f: f64) {
+    if f.is_nan() {
+        out.extend_from_slice(b"NaN");
+    } else if f.is_infinite() {
+        out.extend_from_slice(if f > 0.0 { b"Infinity" } else { b"-Infinity" });
+    } else {
+        jsnum::write_f64(out, f).expect("writing to a Vec cannot fail");
     }
 }
 

@@ -16,7 +16,12 @@
 //!   placeholder `{"_placeholder":true,"num":N}` (depth first, left to right) whose bytes
 //!   become an attachment sharing the frame's memory (`Bytes::slice`, no copy), and the kind
 //!   BINARY_EVENT / BINARY_ACK when there are attachments. [`Packet::args`],
-//!   [`Binary`](crate::Binary) and [`Packet::raw_args`] work unchanged.
+//!   [`Binary`](crate::Binary) and [`Packet::raw_args`] work unchanged. The packet also
+//!   keeps its data as a slice of the frame, and [`Packet::args`] /
+//!   [`Packet::payload_as`] read it from there, giving what the JSON path gives (the same
+//!   values, `&str` borrowed where JSON would borrow, binary as slices of the frame, binary
+//!   that reaches a type that cannot hold it refused) without parsing the JSON; data that
+//!   holds a `Date` is read from the JSON.
 //! * [`encode_text_packet`] takes what the default [`Encoder`](crate::Encoder) produced (the
 //!   packet text without the Engine.IO `4`, and its attachments) and returns the one frame
 //!   the official `socket.io-msgpack-parser` Encoder writes for the object the official Node
@@ -68,7 +73,9 @@
 //! limits of [`DecoderConfig`] apply, where the official decoder has
 //! none: `max_packet_size` to the frame and to the equivalent text packet (the JSON plus the
 //! attachments), `max_attachments` to the number of binary values, `max_depth` to the data's
-//! nesting (the data array counts as 1) and to the values of keys that are ignored.
+//! nesting as the text form nests (the data array counts as 1, a binary value as the
+//! placeholder object it becomes, an extension as `[type, placeholder]`) and to the values
+//! of keys that are ignored.
 //!
 //! Values become what `JSON.stringify` writes for what notepack decodes:
 //!
@@ -134,6 +141,7 @@
 //! are the encoder's business.
 
 mod date;
+mod de;
 mod decode;
 mod encode;
 mod read;
@@ -144,6 +152,8 @@ use crate::config::DecoderConfig;
 use crate::error::{DecodeError, EncodeError};
 use crate::packet::Packet;
 
+pub(crate) use de::{deserialize_args, deserialize_value};
+
 /// Decodes one MessagePack frame (a binary Engine.IO message) into a packet, as the default
 /// [`Decoder`](crate::Decoder) would decode the equivalent text packet.
 ///
@@ -152,7 +162,7 @@ use crate::packet::Packet;
 /// the MessagePack itself are [`DecodeError::InvalidMsgpack`]; the payload and limit errors
 /// are the text decoder's, with offsets into the frame.
 pub fn decode(frame: Bytes, config: &DecoderConfig) -> Result<Packet, DecodeError> {
-    decode::decode(&frame, config)
+    decode::decode(frame, config)
 }
 
 /// Transcodes a packet text, as the default [`Encoder`](crate::Encoder) produces it (the

@@ -61,6 +61,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The next `n` bytes' start, moving past them.
+    #[inline]
     fn skip(&mut self, n: usize) -> Result<usize, DecodeError> {
         let start = self.pos;
         match start.checked_add(n) {
@@ -72,6 +73,7 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline]
     fn array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
         let start = self.skip(N)?;
         let mut out = [0; N];
@@ -79,23 +81,28 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
+    #[inline]
     fn u8(&mut self) -> Result<u8, DecodeError> {
         Ok(self.array::<1>()?[0])
     }
 
+    #[inline]
     fn u16(&mut self) -> Result<u16, DecodeError> {
         Ok(u16::from_be_bytes(self.array()?))
     }
 
+    #[inline]
     fn u32(&mut self) -> Result<u32, DecodeError> {
         Ok(u32::from_be_bytes(self.array()?))
     }
 
+    #[inline]
     fn u64(&mut self) -> Result<u64, DecodeError> {
         Ok(u64::from_be_bytes(self.array()?))
     }
 
     /// A run of `len` bytes: its start.
+    #[inline]
     fn run(&mut self, len: usize) -> Result<usize, DecodeError> {
         self.skip(len)
     }
@@ -109,7 +116,36 @@ impl<'a> Reader<'a> {
 
     /// Reads the head of the next value. A string's, binary's or extension's bytes are
     /// skipped over (the head says where they are); a container's elements are not.
+    #[inline]
     pub(crate) fn head(&mut self) -> Result<Head, DecodeError> {
+        // The one-byte heads, most of a typical frame, without a call.
+        let Some(&marker) = self.buf.get(self.pos) else {
+            return self.head_slow();
+        };
+        let head = match marker {
+            0x00..=0x7f => Head::UInt(u64::from(marker)),
+            0x80..=0x8f => Head::Map(u32::from(marker & 0x0f)),
+            0x90..=0x9f => Head::Array(u32::from(marker & 0x0f)),
+            0xa0..=0xbf if usize::from(marker & 0x1f) < self.buf.len() - self.pos => {
+                let len = usize::from(marker & 0x1f);
+                self.pos += 1 + len;
+                return Ok(Head::Str {
+                    start: self.pos - len,
+                    len,
+                });
+            }
+            0xc0 => Head::Nil,
+            0xc2 => Head::Bool(false),
+            0xc3 => Head::Bool(true),
+            0xe0..=0xff => Head::Int(i64::from(marker as i8)),
+            _ => return self.head_slow(),
+        };
+        self.pos += 1;
+        Ok(head)
+    }
+
+    #[inline(never)]
+    fn head_slow(&mut self) -> Result<Head, DecodeError> {
         let at = self.pos;
         let marker = self.u8()?;
         Ok(match marker {
@@ -198,6 +234,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A length of 1, 2 or 4 bytes (`size_log2` 0, 1, 2).
+    #[inline]
     fn length(&mut self, size_log2: u8) -> Result<usize, DecodeError> {
         Ok(match size_log2 {
             0 => usize::from(self.u8()?),

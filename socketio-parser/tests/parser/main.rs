@@ -2,6 +2,7 @@
 
 mod common;
 mod differential;
+mod msgpack_args;
 mod msgpack_diff;
 mod msgpack_roundtrip;
 mod roundtrip;

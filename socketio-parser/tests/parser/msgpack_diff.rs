@@ -86,7 +86,7 @@ fn run_node_text(corpus: &str) -> Value {
 
 /// Our frame for a packet description `{type, nsp, id?, data?}`: the text encoder, then the
 /// transcoder.
-fn our_frame(desc: &Tv) -> Bytes {
+pub(crate) fn our_frame(desc: &Tv) -> Bytes {
     let encoded = encode_description(desc);
     let frame = msgpack::encode_text_packet(&encoded.text, &encoded.attachments)
         .expect("the encoder's text transcodes");
@@ -246,17 +246,17 @@ fn agrees_with_the_official_msgpack_parser() {
 }
 
 /// A deterministic generator (xorshift64*), so that a failure can be reproduced.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         (self.next() >> 16) % n
     }
 
@@ -351,7 +351,7 @@ impl Rng {
         }
     }
 
-    fn packet(&mut self) -> Tv {
+    pub(crate) fn packet(&mut self) -> Tv {
         const NSPS: &[&str] = &["/", "/", "/admin", "/ü/x"];
         let nsp = Tv::Str(NSPS[self.below(NSPS.len() as u64) as usize].into());
         let ty = self.below(5);

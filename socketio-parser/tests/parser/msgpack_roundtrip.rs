@@ -25,7 +25,7 @@ fn leaf() -> impl Strategy<Value = Tv> {
     ]
 }
 
-fn value() -> impl Strategy<Value = Tv> {
+pub(crate) fn value() -> impl Strategy<Value = Tv> {
     leaf().prop_recursive(4, 48, 6, |inner| {
         prop_oneof![
             proptest::collection::vec(inner.clone(), 0..6).prop_map(Tv::Arr),
@@ -35,7 +35,7 @@ fn value() -> impl Strategy<Value = Tv> {
     })
 }
 
-fn namespace() -> impl Strategy<Value = Namespace> {
+pub(crate) fn namespace() -> impl Strategy<Value = Namespace> {
     prop_oneof![
         Just(Namespace::main()),
         "/[^,]{1,12}".prop_map(|s| Namespace::new(&s).expect("valid"))

@@ -512,6 +512,22 @@ fn enforces_the_decoder_limits() {
         DecodeError::TooDeep { offset: 16, max: 2 }
     );
     assert!(decode(deep, &config.with_max_depth(3)).is_ok());
+    // Binary is a placeholder object in the text form, an extension `[type, placeholder]`:
+    // they nest as deep there, so that the text form decodes with the same limits.
+    let bin = event(|w| w.arr(2).s("a").arr(1).bin(b"x"));
+    let config = DecoderConfig::default().with_max_depth(2);
+    assert!(matches!(
+        decode(bin.clone(), &config),
+        Err(DecodeError::TooDeep { max: 2, .. })
+    ));
+    assert!(decode(bin, &config.with_max_depth(3)).is_ok());
+    let ext = event(|w| w.arr(2).s("a").raw(b"\xd4\x07\x01"));
+    let config = DecoderConfig::default().with_max_depth(2);
+    assert!(matches!(
+        decode(ext.clone(), &config),
+        Err(DecodeError::TooDeep { max: 2, .. })
+    ));
+    assert!(decode(ext, &config.with_max_depth(3)).is_ok());
     // Ignored keys are bounded too.
     let frame = W::default()
         .map(3)
