@@ -184,6 +184,10 @@ async function cluster(urls, count) {
     assert(list.length === inRoom.length, `${list.length} of ${inRoom.length}`);
     const c5 = list.find((s) => s.id === clients[5].id);
     assert(c5 && c5.data.name === "c5", JSON.stringify(c5));
+    // On another server than the one asking: its rooms and handshake came through Redis.
+    assert(c5.rooms.includes("room") && c5.rooms.includes(c5.id), JSON.stringify(c5.rooms));
+    assert(c5.handshake.auth.name === "c5", JSON.stringify(c5.handshake));
+    assert(typeof c5.handshake.headers === "object" && c5.handshake.headers.host, JSON.stringify(c5.handshake));
   });
   await check("broadcast-acks-across-servers-and-timeout", async () => {
     clients.forEach((c, i) => c.on("poll", (q, cb) => { if (i !== 4) cb(`${i}`); }));
