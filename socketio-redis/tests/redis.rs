@@ -159,6 +159,9 @@ async fn mixed_cluster_with_the_official_node_server_and_adapter() {
             "node-remote-join-and-rooms",
             "redis-emitter-reaches-rust-clients",
             "rust-emitter-reaches-node-and-rust-clients",
+            "rust-remote-join-and-leave-reach-node",
+            "node-remote-leave-reaches-rust",
+            "rust-disconnectSockets-reaches-node",
             "node-disconnectSockets-reaches-rust",
         ],
     );

@@ -126,6 +126,26 @@ async function mixed(redisUrl, rustUrl) {
     const list = await onRust.emitWithAck("rust-rooms");
     assert(list.includes("joined-by-node") && list.includes(onNode.id), JSON.stringify(list));
   });
+  // Join and leave of a socket on the other kind of server, both ways.
+  const nodeRooms = () => nodeIo.of("/").adapter.rooms;
+  const until = async (cond) => {
+    const deadline = Date.now() + LIMIT;
+    while (!(await cond()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    return cond();
+  };
+  await check("rust-remote-join-and-leave-reach-node", async () => {
+    await onRust.timeout(LIMIT).emitWithAck("join-other", onNode.id, "joined-by-rust");
+    assert(await until(() => (nodeRooms().get("joined-by-rust") || new Set()).has(onNode.id)), "joined");
+    await onRust.timeout(LIMIT).emitWithAck("leave-other", onNode.id, "joined-by-rust");
+    assert(await until(() => !nodeRooms().has("joined-by-rust")), "left");
+  });
+  await check("node-remote-leave-reaches-rust", async () => {
+    nodeIo.in(onRust.id).socketsLeave("joined-by-node");
+    assert(
+      await until(async () => !(await onRust.emitWithAck("rust-rooms")).includes("joined-by-node")),
+      "joined-by-node is still listed",
+    );
+  });
   await check("redis-emitter-reaches-rust-clients", async () => {
     const got = next(onRust, "from-emitter");
     new Emitter(emitterClient).to("r").emit("from-emitter", { n: 1 });
@@ -137,6 +157,12 @@ async function mixed(redisUrl, rustUrl) {
     await onRust.emitWithAck("rust-emitter", "r");
     const [[a], [b]] = await both;
     assert(a.n === 2 && b.n === 2, JSON.stringify([a, b]));
+  });
+  await check("rust-disconnectSockets-reaches-node", async () => {
+    const gone = next(onNode, "disconnect");
+    await onRust.timeout(LIMIT).emitWithAck("disconnect-other", onNode.id);
+    const [reason] = await gone;
+    assert(reason === "io server disconnect", reason);
   });
   await check("node-disconnectSockets-reaches-rust", async () => {
     const gone = next(onRust, "disconnect");
