@@ -61,6 +61,9 @@ step "cargo test: unit, simulation, proptest, integration and interop tests"
 # server-adapter's features: `tower` is on by default; the tests and examples also get
 # `axum` and `tls` (off by default) through its dev-dependency on itself, so the axum,
 # hyper and TLS tests run here without a flag.
+# The Redis cluster test runs the cluster_node example as separate processes; cargo test
+# builds examples only as test harnesses, so the binary is built here first.
+cargo build -p socketio-redis --example cluster_node
 cargo test --workspace --all-targets
 cargo test --workspace --doc
 

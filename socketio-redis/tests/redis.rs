@@ -167,7 +167,8 @@ async fn mixed_cluster_with_the_official_node_server_and_adapter() {
     );
 }
 
-/// A `cluster_node` process (the example, built by `cargo test`), stopped by its PID when
+/// A `cluster_node` process (the example, built beforehand: `cargo build -p socketio-redis
+/// --example cluster_node`, as the test command does), stopped by its PID when
 /// dropped.
 struct NodeProcess {
     child: tokio::process::Child,
@@ -184,8 +185,9 @@ impl NodeProcess {
             .map(|dir| dir.join("examples/cluster_node"))
             .filter(|p| p.is_file())
             .expect(
-                "the cluster_node example is built: `cargo test -p socketio-redis` builds it \
-                 (or `cargo build -p socketio-redis --example cluster_node`)",
+                "the cluster_node example is not built: run \
+                 `cargo build -p socketio-redis --example cluster_node` first (the test \
+                 command does)",
             );
         let mut child = tokio::process::Command::new(bin)
             .env("REDIS_URL", redis)
