@@ -240,6 +240,32 @@ impl Connection {
         Ok(())
     }
 
+    /// The parser this connection's packets travel in.
+    pub fn parser(&self) -> Parser {
+        self.parser
+    }
+
+    /// Sends a packet already transcoded to one MessagePack frame (e.g. a broadcast,
+    /// transcoded once with `socketio_parser::msgpack::encode_text_packet` for every
+    /// recipient), to the socket joined to `namespace` of a connection whose parser is
+    /// [`Parser::MsgPack`].
+    ///
+    /// # Errors
+    /// [`UsageError::NotConnected`] as [`send`](Self::send);
+    /// [`UsageError::ParserMismatch`] when the connection uses another parser.
+    #[cfg(feature = "msgpack")]
+    pub fn send_msgpack(&mut self, namespace: &str, frame: Bytes) -> Result<(), UsageError> {
+        self.check_open()?;
+        if self.socket_id(namespace).is_none() {
+            return Err(UsageError::NotConnected);
+        }
+        if self.parser != Parser::MsgPack {
+            return Err(UsageError::ParserMismatch);
+        }
+        self.transmits.push_back(Transmit::Binary(frame));
+        Ok(())
+    }
+
     /// Queues a packet the default encoder wrote, in the connection's parser.
     fn push_encoded(&mut self, text: Bytes, attachments: &[Bytes]) -> Result<(), UsageError> {
         match self.parser {

@@ -21,4 +21,7 @@ pub enum UsageError {
     /// nested deeper than 512 levels.
     #[error("the packet nests too deep for the connection's parser")]
     TooDeepForParser,
+    /// A packet in one parser's form was given to a connection that uses another.
+    #[error("the packet is not in the connection's parser's form")]
+    ParserMismatch,
 }

@@ -126,6 +126,11 @@ fn accept_answers_with_the_socket_id_and_never_the_engine_sid() {
     assert_ne!(id, id2);
     assert_eq!(h.conn.socket_id("/custom"), Some(id2));
     assert_eq!(h.conn.sockets().count(), 2);
+    // A MessagePack frame does not fit a connection on the default parser.
+    assert_eq!(
+        h.conn.send_msgpack("/", Bytes::from_static(b"\x80")),
+        Err(socketio_core::UsageError::ParserMismatch)
+    );
 }
 
 #[test]
@@ -622,6 +627,15 @@ fn the_msgpack_parser_reads_and_writes_one_binary_message_per_packet() {
         b"\x84\xa2id\x05\xa4type\x03\xa4data\x91\xc4\x02\x01\x02\xa3nsp\xa1/"
     );
     assert_eq!(conn.poll_transmit(), None);
+
+    // A broadcast transcoded once elsewhere goes out as it is.
+    let frame = Bytes::from_static(b"\x83\xa4type\x02\xa4data\x91\xa2hi\xa3nsp\xa1/");
+    conn.send_msgpack("/", frame.clone()).unwrap();
+    assert_eq!(conn.poll_transmit(), Some(Transmit::Binary(frame.clone())));
+    assert_eq!(
+        conn.send_msgpack("/other", frame.clone()),
+        Err(socketio_core::UsageError::NotConnected)
+    );
 
     // A text message breaks the protocol.
     conn.handle_message(

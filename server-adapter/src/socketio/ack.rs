@@ -62,10 +62,7 @@ impl AckSender {
         }
         let mut out = BytesMut::new();
         let attachments = encode(&mut out, id)?;
-        let frame = Arc::new(Frame {
-            text: out.freeze(),
-            attachments,
-        });
+        let frame = Arc::new(Frame::new(out.freeze(), attachments));
         self.socket.push(
             Command::Send {
                 namespace: self.socket.namespace_name().clone(),

@@ -272,10 +272,7 @@ impl LocalNode {
             return;
         };
         let encoded = Encoder::new().encode(packet);
-        let frame = Arc::new(Frame {
-            text: encoded.text,
-            attachments: encoded.attachments,
-        });
+        let frame = Arc::new(Frame::new(encoded.text, encoded.attachments));
         super::emit::deliver(&ns, &opts.selection(), &frame, opts.flags.volatile);
     }
 

@@ -333,6 +333,14 @@ impl SioSession {
     fn apply(&mut self, command: Command, engine: &mut Engine<'_>) {
         match command {
             Command::Send { namespace, frame } => {
+                #[cfg(feature = "msgpack")]
+                if self.conn.parser() == socketio_core::Parser::MsgPack {
+                    // Transcoded once, by the first recipient, for all of them.
+                    if let Some(msgpack) = frame.msgpack() {
+                        let _ = self.conn.send_msgpack(namespace.as_str(), msgpack);
+                    }
+                    return;
+                }
                 let _ = self
                     .conn
                     .send(namespace.as_str(), frame.text.clone(), &frame.attachments);

@@ -28,19 +28,13 @@ fn encode_event<T: Serialize + ?Sized>(
 ) -> Result<Arc<Frame>, EmitError> {
     let mut out = BytesMut::new();
     let attachments = Encoder::new().event_into(&mut out, nsp, event, None, data)?;
-    Ok(Arc::new(Frame {
-        text: out.freeze(),
-        attachments,
-    }))
+    Ok(Arc::new(Frame::new(out.freeze(), attachments)))
 }
 
 fn encode_raw_event(nsp: &Namespace, event: &str, args: &RawArgs) -> Result<Arc<Frame>, EmitError> {
     let mut out = BytesMut::new();
     let attachments = Encoder::new().event_raw_into(&mut out, nsp, event, None, args)?;
-    Ok(Arc::new(Frame {
-        text: out.freeze(),
-        attachments,
-    }))
+    Ok(Arc::new(Frame::new(out.freeze(), attachments)))
 }
 
 /// Reads an acknowledgement's first argument into `R` (`null` when it has none).

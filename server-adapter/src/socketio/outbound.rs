@@ -27,6 +27,31 @@ use crate::engine::Signal;
 pub(crate) struct Frame {
     pub(crate) text: Bytes,
     pub(crate) attachments: Vec<Bytes>,
+    /// The same packet as one MessagePack frame, made by the first recipient that speaks
+    /// MessagePack and shared by the others (`None`: it nests too deep for MessagePack).
+    #[cfg(feature = "msgpack")]
+    msgpack: std::sync::OnceLock<Option<Bytes>>,
+}
+
+impl Frame {
+    pub(crate) fn new(text: Bytes, attachments: Vec<Bytes>) -> Self {
+        Frame {
+            text,
+            attachments,
+            #[cfg(feature = "msgpack")]
+            msgpack: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The packet as one MessagePack frame, transcoded once for all the recipients.
+    #[cfg(feature = "msgpack")]
+    pub(crate) fn msgpack(&self) -> Option<Bytes> {
+        self.msgpack
+            .get_or_init(|| {
+                socketio_parser::msgpack::encode_text_packet(&self.text, &self.attachments).ok()
+            })
+            .clone()
+    }
 }
 
 /// The answer to an emit with ack: the ACK packet, or why there is none.
@@ -168,13 +193,27 @@ impl Outbound {
 mod tests {
     use super::*;
 
+    /// A broadcast is transcoded to MessagePack once: every recipient gets the same bytes.
+    #[cfg(feature = "msgpack")]
+    #[test]
+    fn a_frame_is_transcoded_to_msgpack_once() {
+        let frame = Frame::new(
+            Bytes::from_static(br#"51-["file",{"_placeholder":true,"num":0}]"#),
+            vec![Bytes::from_static(b"\x01\x02")],
+        );
+        let first = frame.msgpack().expect("a shallow packet transcodes");
+        let second = frame.msgpack().expect("the same");
+        assert_eq!(first.as_ptr(), second.as_ptr(), "made once, shared");
+        assert_eq!(
+            &first[..],
+            b"\x83\xa4type\x02\xa4data\x92\xa4file\xc4\x02\x01\x02\xa3nsp\xa1/"
+        );
+    }
+
     fn send(text: &'static str) -> Command {
         Command::Send {
             namespace: Namespace::main(),
-            frame: Arc::new(Frame {
-                text: Bytes::from_static(text.as_bytes()),
-                attachments: Vec::new(),
-            }),
+            frame: Arc::new(Frame::new(Bytes::from_static(text.as_bytes()), Vec::new())),
         }
     }
 
