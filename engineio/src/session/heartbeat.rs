@@ -11,6 +11,14 @@
 //! Only a pong moves the deadline; other traffic does not (as the reference
 //! server). A pong that arrives while no ping is outstanding also restarts
 //! the interval.
+//!
+//! The pong deadline counts from when the ping was *due*, not from when the
+//! driver got round to it: a runtime that wakes a few milliseconds late under
+//! load does not lend the client those milliseconds, so a client that stopped
+//! answering times out at the same moment however busy the server is. A
+//! server that was stalled for longer still leaves the client at least half
+//! of `ping_timeout` after the ping goes out, so its own stall cannot time a
+//! client out before it had a chance to answer.
 
 use std::time::Instant;
 
@@ -60,8 +68,10 @@ impl Heartbeat {
     pub(crate) fn on_time(&mut self, now: Instant, timing: &SessionTiming) -> HeartbeatDue {
         match *self {
             Heartbeat::ExpectInterval { ping_at } if now >= ping_at => {
+                let on_schedule = ping_at + timing.ping_timeout;
+                let least = now + timing.ping_timeout / 2;
                 *self = Heartbeat::ExpectPong {
-                    deadline: now + timing.ping_timeout,
+                    deadline: on_schedule.max(least),
                 };
                 HeartbeatDue::SendPing
             }
@@ -121,5 +131,32 @@ mod tests {
         hb.stop();
         hb.on_pong(ms(400), &t);
         assert_eq!(hb, Heartbeat::Stopped);
+    }
+
+    #[test]
+    fn a_late_wake_up_does_not_move_the_pong_deadline() {
+        #[allow(clippy::disallowed_methods)] // a base instant for a virtual clock
+        let t0 = Instant::now();
+        let ms = |n| t0 + Duration::from_millis(n);
+        let t = timing();
+        let mut hb = Heartbeat::start(t0, &t);
+        // Due at 300, handled at 340: the pong is still due at 500.
+        assert_eq!(hb.on_time(ms(340), &t), HeartbeatDue::SendPing);
+        assert_eq!(hb.deadline(), Some(ms(500)));
+        assert_eq!(hb.on_time(ms(500), &t), HeartbeatDue::TimedOut);
+    }
+
+    #[test]
+    fn a_stalled_server_leaves_the_client_half_the_timeout() {
+        #[allow(clippy::disallowed_methods)] // a base instant for a virtual clock
+        let t0 = Instant::now();
+        let ms = |n| t0 + Duration::from_millis(n);
+        let t = timing();
+        let mut hb = Heartbeat::start(t0, &t);
+        // Due at 300, handled at 650, past the scheduled deadline of 500.
+        assert_eq!(hb.on_time(ms(650), &t), HeartbeatDue::SendPing);
+        assert_eq!(hb.deadline(), Some(ms(750)));
+        assert_eq!(hb.on_time(ms(749), &t), HeartbeatDue::Nothing);
+        assert_eq!(hb.on_time(ms(750), &t), HeartbeatDue::TimedOut);
     }
 }
