@@ -12,13 +12,14 @@
 //! server). A pong that arrives while no ping is outstanding also restarts
 //! the interval.
 //!
-//! The pong deadline counts from when the ping was *due*, not from when the
-//! driver got round to it: a runtime that wakes a few milliseconds late under
-//! load does not lend the client those milliseconds, so a client that stopped
-//! answering times out at the same moment however busy the server is. A
-//! server that was stalled for longer still leaves the client at least half
-//! of `ping_timeout` after the ping goes out, so its own stall cannot time a
-//! client out before it had a chance to answer.
+//! The pong deadline counts from when the ping reached the client's reach:
+//! from when it was sent on a WebSocket or to a waiting long-poll, so that a
+//! runtime that wakes late under load does not shorten the client's time to
+//! answer; but from when it was *due* when it must wait for the client's next
+//! GET, as on a punctual server, so that a long-polling client that stopped
+//! polling times out at the same moment however late the server woke. A
+//! server stalled past the deadline still leaves that client half of
+//! `ping_timeout` once the ping is queued.
 
 use std::time::Instant;
 
@@ -32,6 +33,15 @@ pub(crate) enum Heartbeat {
     ExpectPong { deadline: Instant },
     /// No heartbeat: the session is closing or closed.
     Stopped,
+}
+
+/// Where a ping goes when it is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PingLeaves {
+    /// Written at once: on the WebSocket, or in the answer to a waiting GET.
+    Now,
+    /// Queued until the client's next GET.
+    OnNextPoll,
 }
 
 /// What the heartbeat wants done at a given time.
@@ -64,15 +74,24 @@ impl Heartbeat {
         }
     }
 
-    /// Advances to `now`: a ping may be due, or the pong may be late.
-    pub(crate) fn on_time(&mut self, now: Instant, timing: &SessionTiming) -> HeartbeatDue {
+    /// Advances to `now`: a ping may be due, or the pong may be late. `ping_leaves`
+    /// says whether a ping due now goes out at once (a WebSocket, a waiting GET) or
+    /// waits for the client to poll.
+    pub(crate) fn on_time(
+        &mut self,
+        now: Instant,
+        timing: &SessionTiming,
+        ping_leaves: PingLeaves,
+    ) -> HeartbeatDue {
         match *self {
             Heartbeat::ExpectInterval { ping_at } if now >= ping_at => {
-                let on_schedule = ping_at + timing.ping_timeout;
-                let least = now + timing.ping_timeout / 2;
-                *self = Heartbeat::ExpectPong {
-                    deadline: on_schedule.max(least),
+                let deadline = match ping_leaves {
+                    PingLeaves::Now => now + timing.ping_timeout,
+                    PingLeaves::OnNextPoll => {
+                        (ping_at + timing.ping_timeout).max(now + timing.ping_timeout / 2)
+                    }
                 };
+                *self = Heartbeat::ExpectPong { deadline };
                 HeartbeatDue::SendPing
             }
             Heartbeat::ExpectPong { deadline } if now >= deadline => {
@@ -110,11 +129,23 @@ mod tests {
         let ms = |n| t0 + Duration::from_millis(n);
         let t = timing();
         let mut hb = Heartbeat::start(t0, &t);
-        assert_eq!(hb.on_time(ms(299), &t), HeartbeatDue::Nothing);
-        assert_eq!(hb.on_time(ms(300), &t), HeartbeatDue::SendPing);
+        assert_eq!(
+            hb.on_time(ms(299), &t, PingLeaves::Now),
+            HeartbeatDue::Nothing
+        );
+        assert_eq!(
+            hb.on_time(ms(300), &t, PingLeaves::Now),
+            HeartbeatDue::SendPing
+        );
         assert_eq!(hb.deadline(), Some(ms(500)));
-        assert_eq!(hb.on_time(ms(499), &t), HeartbeatDue::Nothing);
-        assert_eq!(hb.on_time(ms(500), &t), HeartbeatDue::TimedOut);
+        assert_eq!(
+            hb.on_time(ms(499), &t, PingLeaves::Now),
+            HeartbeatDue::Nothing
+        );
+        assert_eq!(
+            hb.on_time(ms(500), &t, PingLeaves::Now),
+            HeartbeatDue::TimedOut
+        );
         assert_eq!(hb.deadline(), None);
     }
 
@@ -125,7 +156,10 @@ mod tests {
         let ms = |n| t0 + Duration::from_millis(n);
         let t = timing();
         let mut hb = Heartbeat::start(t0, &t);
-        assert_eq!(hb.on_time(ms(300), &t), HeartbeatDue::SendPing);
+        assert_eq!(
+            hb.on_time(ms(300), &t, PingLeaves::Now),
+            HeartbeatDue::SendPing
+        );
         hb.on_pong(ms(350), &t);
         assert_eq!(hb.deadline(), Some(ms(650)));
         hb.stop();
@@ -134,29 +168,59 @@ mod tests {
     }
 
     #[test]
-    fn a_late_wake_up_does_not_move_the_pong_deadline() {
+    fn a_ping_sent_late_leaves_the_whole_timeout() {
         #[allow(clippy::disallowed_methods)] // a base instant for a virtual clock
         let t0 = Instant::now();
         let ms = |n| t0 + Duration::from_millis(n);
         let t = timing();
         let mut hb = Heartbeat::start(t0, &t);
-        // Due at 300, handled at 340: the pong is still due at 500.
-        assert_eq!(hb.on_time(ms(340), &t), HeartbeatDue::SendPing);
-        assert_eq!(hb.deadline(), Some(ms(500)));
-        assert_eq!(hb.on_time(ms(500), &t), HeartbeatDue::TimedOut);
+        // Due at 300, sent at 340: the client has until 540.
+        assert_eq!(
+            hb.on_time(ms(340), &t, PingLeaves::Now),
+            HeartbeatDue::SendPing
+        );
+        assert_eq!(hb.deadline(), Some(ms(540)));
     }
 
     #[test]
-    fn a_stalled_server_leaves_the_client_half_the_timeout() {
+    fn a_ping_queued_late_is_due_on_schedule() {
         #[allow(clippy::disallowed_methods)] // a base instant for a virtual clock
         let t0 = Instant::now();
         let ms = |n| t0 + Duration::from_millis(n);
         let t = timing();
         let mut hb = Heartbeat::start(t0, &t);
-        // Due at 300, handled at 650, past the scheduled deadline of 500.
-        assert_eq!(hb.on_time(ms(650), &t), HeartbeatDue::SendPing);
+        // Due at 300, queued at 340 for a client not polling: the pong is still due at 500.
+        assert_eq!(
+            hb.on_time(ms(340), &t, PingLeaves::OnNextPoll),
+            HeartbeatDue::SendPing
+        );
+        assert_eq!(hb.deadline(), Some(ms(500)));
+        assert_eq!(
+            hb.on_time(ms(500), &t, PingLeaves::OnNextPoll),
+            HeartbeatDue::TimedOut
+        );
+    }
+
+    #[test]
+    fn a_stalled_server_leaves_a_client_not_polling_half_the_timeout() {
+        #[allow(clippy::disallowed_methods)] // a base instant for a virtual clock
+        let t0 = Instant::now();
+        let ms = |n| t0 + Duration::from_millis(n);
+        let t = timing();
+        let mut hb = Heartbeat::start(t0, &t);
+        // Due at 300, queued at 650, past the scheduled deadline of 500.
+        assert_eq!(
+            hb.on_time(ms(650), &t, PingLeaves::OnNextPoll),
+            HeartbeatDue::SendPing
+        );
         assert_eq!(hb.deadline(), Some(ms(750)));
-        assert_eq!(hb.on_time(ms(749), &t), HeartbeatDue::Nothing);
-        assert_eq!(hb.on_time(ms(750), &t), HeartbeatDue::TimedOut);
+        assert_eq!(
+            hb.on_time(ms(749), &t, PingLeaves::OnNextPoll),
+            HeartbeatDue::Nothing
+        );
+        assert_eq!(
+            hb.on_time(ms(750), &t, PingLeaves::OnNextPoll),
+            HeartbeatDue::TimedOut
+        );
     }
 }

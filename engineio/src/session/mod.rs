@@ -24,7 +24,7 @@ use crate::server::{RequestKind, SessionRequest};
 use crate::sid::Sid;
 use crate::transmit::{Transmit, WsFrame};
 
-use heartbeat::{Heartbeat, HeartbeatDue};
+use heartbeat::{Heartbeat, HeartbeatDue, PingLeaves};
 use outbox::Outbox;
 use polling::PollRequests;
 use upgrade::UpgradeState;
@@ -468,7 +468,14 @@ impl Session {
                 return now;
             }
         }
-        match self.heartbeat.on_time(now, &self.timing) {
+        let ping_leaves = match self.transport {
+            Transport::WebSocket { .. } => PingLeaves::Now,
+            Transport::Polling if self.parked_get().is_some() && !self.upgrade.holds_packets() => {
+                PingLeaves::Now
+            }
+            Transport::Polling => PingLeaves::OnNextPoll,
+        };
+        match self.heartbeat.on_time(now, &self.timing, ping_leaves) {
             HeartbeatDue::Nothing => {}
             HeartbeatDue::SendPing => self.outbox.push_control(Outgoing::Ping),
             HeartbeatDue::TimedOut => {

@@ -130,6 +130,23 @@ impl Sim {
         self.now += by;
     }
 
+    /// Fires, at the current time, every deadline already passed: a timer that woke late
+    /// (after [`advance_clock_only`](Sim::advance_clock_only)).
+    pub fn wake_late(&mut self) {
+        let due: Vec<Sid> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.poll_timeout().is_some_and(|t| t <= self.now))
+            .map(|(sid, _)| *sid)
+            .collect();
+        for sid in due {
+            if let Some(session) = self.sessions.get_mut(&sid) {
+                session.handle_timeout(self.now);
+            }
+            self.drive(sid, true);
+        }
+    }
+
     /// [`advance`](Sim::advance) by `ms` milliseconds.
     pub fn advance_ms(&mut self, ms: u64) {
         self.advance(Duration::from_millis(ms));

@@ -171,3 +171,40 @@ fn many_sessions_keep_independent_timers() {
     }
     assert!(sim.violations().is_empty(), "{:?}", sim.violations());
 }
+
+/// The official suite's "closes the session upon ping timeout" on a server whose timer wakes
+/// late: the client never polls, its GET comes just after interval + timeout, and finds the
+/// session gone, however late the ping was queued.
+#[test]
+fn a_polling_client_that_never_polls_times_out_on_schedule_when_the_timer_is_late() {
+    let mut sim = sim();
+    let sid = sim.open_polling();
+    // The ping is due at 300; the caller's timer wakes at 340.
+    sim.advance_clock_only(std::time::Duration::from_millis(340));
+    sim.wake_late();
+    assert!(sim.is_open(sid));
+    // Its GET arrives at 505: past 300 + 200.
+    sim.advance_clock_only(std::time::Duration::from_millis(165));
+    let get = sim.poll(sid);
+    assert_eq!(sim.status(get), Some(400));
+    assert_eq!(
+        sim.events(sid).last(),
+        Some(&&Event::Closed(CloseReason::PingTimeout))
+    );
+}
+
+/// A ping that goes out late to a waiting GET leaves the client the whole timeout to answer.
+#[test]
+fn a_ping_released_late_to_a_waiting_get_leaves_the_whole_timeout() {
+    let mut sim = sim();
+    let sid = sim.open_polling();
+    let get = sim.poll(sid);
+    sim.advance_clock_only(std::time::Duration::from_millis(340));
+    sim.wake_late();
+    assert_eq!(sim.packets(get), ["2"]);
+    // 199 ms after it left, past the scheduled 500.
+    sim.advance_clock_only(std::time::Duration::from_millis(199));
+    let post = sim.post(sid, "3");
+    assert_eq!(sim.body(post).as_deref(), Some("ok"));
+    assert!(sim.is_open(sid));
+}
