@@ -87,11 +87,13 @@ async fn main() -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("conformance listening on http://{}", listener.local_addr()?);
     match std::env::var("STACK").as_deref() {
-        // The same two engines, as layers of an axum `Router` with no routes of its own.
+        // The same two engines, as layers of an axum `Router` with no routes of its own, on a
+        // listener that tells them when each request arrived (see `server_adapter::tower`).
         Ok("axum") => {
+            use server_adapter::tower::{ArrivalListener, Peer};
             let router = axum::Router::new().layer(io.layer()).layer(engine.layer());
-            let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-            axum::serve(listener, service).await
+            let service = router.into_make_service_with_connect_info::<Peer>();
+            axum::serve(ArrivalListener::new(listener), service).await
         }
         _ => Server::new().mount(io).mount(engine).serve(listener).await,
     }

@@ -4,10 +4,13 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, Barrier};
 
+use std::future::IntoFuture;
+
+use server_adapter::tower::{ArrivalListener, Peer};
 use server_adapter::{EngineHandler, EngineIo, Server, SessionHandle};
 use tokio::runtime::Runtime;
 
-use super::Client;
+use super::{Client, Stack};
 
 /// Takes every message and answers none.
 struct Sink;
@@ -16,14 +19,23 @@ impl EngineHandler for Sink {
     fn on_message(&self, _: &SessionHandle, _: engineio::Message) {}
 }
 
-async fn start() -> SocketAddr {
+/// Serves the engine natively, or through axum on an `ArrivalListener` (which tells the
+/// engine when each request arrived, as the native server knows).
+async fn start(stack: Stack) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(
-        Server::new()
-            .mount(EngineIo::new(engineio::Config::default(), Sink))
-            .serve(listener),
-    );
+    let engine = EngineIo::new(engineio::Config::default(), Sink);
+    match stack {
+        Stack::Native => {
+            tokio::spawn(Server::new().mount(engine).serve(listener));
+        }
+        Stack::Axum => {
+            let router = axum::Router::new().layer(engine.layer());
+            let service = router.into_make_service_with_connect_info::<Peer>();
+            tokio::spawn(axum::serve(ArrivalListener::new(listener), service).into_future());
+        }
+        Stack::Hyper => unreachable!("not among these tests' stacks"),
+    }
     addr
 }
 
@@ -87,13 +99,23 @@ impl Drop for Hold {
 /// the session gone.
 #[test]
 fn a_get_sent_just_before_the_close_packet_is_released_with_a_noop() {
+    get_before_close(Stack::Native);
+}
+
+/// The same through axum, served on an `ArrivalListener`.
+#[test]
+fn a_get_sent_just_before_the_close_packet_is_released_with_a_noop_through_axum() {
+    get_before_close(Stack::Axum);
+}
+
+fn get_before_close(stack: Stack) {
     const ROUNDS: usize = 200;
     let server = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    let addr = server.block_on(start());
+    let addr = server.block_on(start(stack));
     let client = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -128,7 +150,8 @@ fn a_get_sent_just_before_the_close_packet_is_released_with_a_noop() {
     });
     assert!(
         failures.is_empty(),
-        "{} of {ROUNDS} GETs sent before the close were not released with a noop: {failures:?}",
+        "{stack:?}: {} of {ROUNDS} GETs sent before the close were not released with a noop: \
+         {failures:?}",
         failures.len()
     );
 }

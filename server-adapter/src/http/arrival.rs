@@ -120,6 +120,34 @@ impl<Io> Watched<Io> {
     pub(crate) fn into_inner(self) -> Io {
         self.io
     }
+
+    /// A handle that tells, from another task, when this connection's latest request
+    /// arrived; for a server that reads requests itself (hyper) and cannot say where one ends.
+    pub(crate) fn clock(&self) -> ArrivalClock {
+        ArrivalClock {
+            watch: self.watch.clone(),
+            since: self.since,
+        }
+    }
+}
+
+/// When a connection's latest request arrived, as seen from the task that answers it: the
+/// latest wake of the connection's reads, or when it began watching if none came since.
+///
+/// Taken when a request's head has been read, it is that request's arrival, unless more
+/// requests were already waiting behind it on the same connection (pipelined), which then
+/// share the first one's.
+#[derive(Clone, Debug)]
+pub struct ArrivalClock {
+    watch: Arc<Watch>,
+    since: Arrival,
+}
+
+impl ArrivalClock {
+    /// The latest request's arrival.
+    pub fn arrival(&self) -> Arrival {
+        Arrival(self.since.0.max(self.watch.woken.load(Ordering::Acquire)))
+    }
 }
 
 impl Watched<tokio::net::TcpStream> {

@@ -404,7 +404,7 @@ impl<Io: AsyncRead + AsyncWrite + Unpin> Conn<'_, Io> {
 const SMALL_BODY: usize = 4096;
 
 /// Whether an `accept` error concerns only the connection being accepted.
-fn is_connection_error(e: &io::Error) -> bool {
+pub(crate) fn is_connection_error(e: &io::Error) -> bool {
     matches!(
         e.kind(),
         io::ErrorKind::ConnectionAborted
@@ -415,7 +415,7 @@ fn is_connection_error(e: &io::Error) -> bool {
 
 /// Whether an `accept` error is the process running out of something that comes back
 /// (descriptors, buffers, memory): EMFILE, ENFILE, ENOBUFS, ENOMEM on Linux.
-fn is_resource_error(e: &io::Error) -> bool {
+pub(crate) fn is_resource_error(e: &io::Error) -> bool {
     matches!(e.raw_os_error(), Some(24 | 23 | 105 | 12))
 }
 

@@ -46,7 +46,12 @@ impl UpgradedStream for TcpStream {
     /// (`axum::serve` does not): a session's small packets leave at once instead of waiting
     /// behind Nagle's algorithm for the peer's acknowledgement.
     fn from_upgraded(upgraded: Upgraded) -> Result<(Self, Bytes), Upgraded> {
-        let (stream, read) = downcast_tokio::<TcpStream>(upgraded)?;
+        let (stream, read) = match downcast_tokio::<TcpStream>(upgraded) {
+            Ok(parts) => parts,
+            // Served from an `ArrivalListener`: the watch is for requests, not sessions.
+            Err(upgraded) => downcast_tokio::<super::ArrivalStream<TcpStream>>(upgraded)
+                .map(|(stream, read)| (stream.into_inner(), read))?,
+        };
         let _ = stream.set_nodelay(true);
         Ok((stream, read))
     }

@@ -35,11 +35,16 @@
 //!   `axum` feature (serve with `into_make_service_with_connect_info::<SocketAddr>()`).
 //! - The engine's sessions run on the stream hyper was given, taken back out of hyper's
 //!   box: see [`UpgradedStream`] for which engine takes which server's connections.
+//! - Requests of one long-polling session racing each other on two connections are taken in
+//!   the order they arrived when the connections are served from an
+//!   [`ArrivalListener`] (axum) or as [`ArrivalStream`]s (hyper); otherwise in the order hyper
+//!   hands them over, which under load may be the other way round. See [`ArrivalStream`].
 //! - Graceful shutdown: call [`SocketIo::shutdown`](crate::socketio::SocketIo::shutdown) (or
 //!   [`EngineIo::shutdown`](crate::EngineIo::shutdown)) in the future given to axum's
 //!   `with_graceful_shutdown`: every session gets its close packet after what was queued for
 //!   it, while the server still answers the long-polls that fetch it.
 
+mod arrival;
 mod body;
 mod io;
 
@@ -54,6 +59,9 @@ use std::task::{Context, Poll};
 use bytes::{Buf, Bytes, BytesMut};
 use http_body::Body;
 
+pub use arrival::{ArrivalClock, ArrivalStream};
+#[cfg(feature = "axum")]
+pub use arrival::{ArrivalListener, Peer};
 pub use body::{EngineBody, ResponseBody};
 pub use io::UpgradedStream;
 
@@ -194,9 +202,9 @@ where
     B: Body + Send + 'static,
     B::Data: Send,
 {
-    // hyper has read the head: the closest this side gets to when the request arrived, which
-    // orders it among the session's other requests (see `http::Arrival`).
-    let arrival = http::Arrival::now();
+    // When the request arrived, which orders it among the session's other requests: from the
+    // connection's clock when it has one (see `arrival`), else now that hyper read the head.
+    let arrival = arrival::arrival_of(request.extensions());
     let (mut parts, body) = request.into_parts();
     let on_upgrade = parts.extensions.remove::<hyper::upgrade::OnUpgrade>();
     let address = peer_address(&parts.extensions);
@@ -258,7 +266,8 @@ where
     }
 }
 
-/// The peer's address: a `SocketAddr` extension, or axum's `ConnectInfo<SocketAddr>`.
+/// The peer's address: a `SocketAddr` extension, or axum's `ConnectInfo<SocketAddr>` or
+/// `ConnectInfo<Peer>`.
 fn peer_address(extensions: &hyper::http::Extensions) -> Option<SocketAddr> {
     if let Some(address) = extensions.get::<SocketAddr>() {
         return Some(*address);
@@ -266,6 +275,10 @@ fn peer_address(extensions: &hyper::http::Extensions) -> Option<SocketAddr> {
     #[cfg(feature = "axum")]
     if let Some(info) = extensions.get::<axum::extract::ConnectInfo<SocketAddr>>() {
         return Some(info.0);
+    }
+    #[cfg(feature = "axum")]
+    if let Some(info) = extensions.get::<axum::extract::ConnectInfo<Peer>>() {
+        return Some(info.0.address());
     }
     None
 }
