@@ -12,7 +12,6 @@
 //! Ctrl-C shuts it down gracefully: every client gets its close packet first. Over TLS,
 //! tokio-rustls accepts each connection and hyper serves it, with the same `Router`.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
@@ -20,13 +19,12 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use axum::Router;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use server_adapter::socketio::SocketIo;
 use server_adapter::tls::{self, TlsAcceptor, TlsStream};
-use server_adapter::tower::UpgradedStream;
+use server_adapter::tower::{ArrivalListener, Peer, UpgradedStream};
 use tokio::net::{TcpListener, TcpStream};
 use tower_service::Service;
 
@@ -66,12 +64,9 @@ async fn main() -> std::io::Result<()> {
     }
     println!("axum chat listening on http://{address}");
     let io = app::socket_io(parser);
-    let service = chat(&io).into_make_service_with_connect_info::<SocketAddr>();
-    // Small packets leave at once, as natively (axum::serve leaves Nagle's algorithm on).
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, service)
+    let service = chat(&io).into_make_service_with_connect_info::<Peer>();
+    // The crate's listener: requests taken in the order they arrived, TCP_NODELAY set.
+    axum::serve(ArrivalListener::new(listener), service)
         .with_graceful_shutdown(async move {
             let _ = tokio::signal::ctrl_c().await;
             io.shutdown(Duration::from_secs(5)).await;

@@ -16,8 +16,8 @@
 //! ```
 //!
 //! It prints `bench_server listening on http://127.0.0.1:<port>/socket.io/` once it accepts.
-//! With `STACK=axum` the same server is served by axum (`axum::serve`, the Socket.IO server as
-//! the layer of a `Router`), the benchmark's `ours-axum`.
+//! With `STACK=axum` the same server is served by axum (`axum::serve` on an `ArrivalListener`,
+//! the Socket.IO server as the layer of a `Router`), the benchmark's `ours-axum`.
 //! Arguments are echoed as received ([`RawArgs`]): nothing is parsed that the handler does not
 //! read, as an application that forwards data would do.
 
@@ -80,12 +80,12 @@ async fn main() -> std::io::Result<()> {
     );
     match std::env::var("STACK").as_deref() {
         Ok("axum") => {
-            // As the native server does: small packets leave at once (TCP_NODELAY).
-            use axum::serve::ListenerExt;
-            let listener = listener.tap_io(|tcp| {
-                let _ = tcp.set_nodelay(true);
-            });
-            axum::serve(listener, axum::Router::new().layer(io.layer())).await
+            // On the listener the crate gives axum: requests taken in the order they arrived,
+            // TCP_NODELAY set, each response written with one plain `send`.
+            use server_adapter::tower::{ArrivalListener, Peer};
+            let app = axum::Router::new().layer(io.layer());
+            let service = app.into_make_service_with_connect_info::<Peer>();
+            axum::serve(ArrivalListener::new(listener), service).await
         }
         _ => Server::new().mount(io).serve(listener).await,
     }

@@ -7,7 +7,8 @@
 //! when each request's bytes were reported readable; behind hyper, the engine only sees when
 //! hyper called the service, which may be the other way round.
 //!
-//! [`ArrivalStream`] gives it back: a stream that notes when its reads are woken, and an
+//! [`ArrivalStream`] gives it back: a stream that notes when its reads are woken (and has hyper
+//! write each response with one plain `send`, see its `AsyncWrite`), and an
 //! [`ArrivalClock`] the engine finds among the request's extensions. With axum, serve on an
 //! [`ArrivalListener`] and take [`Peer`] as the connection info:
 //!
@@ -106,16 +107,12 @@ impl<Io: AsyncWrite + Unpin> AsyncWrite for ArrivalStream<Io> {
         Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
     }
 
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[std::io::IoSlice<'_>],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
-    }
-
+    /// No: hyper then copies a response's head and body into one buffer and writes it with
+    /// one plain `send`, as the native server does for small responses; a vectored write
+    /// costs more per call on Linux (measured: polling through axum, 1.30x the native
+    /// server's CPU per round trip with vectored writes, 1.22x with plain ones).
     fn is_write_vectored(&self) -> bool {
-        self.io.is_write_vectored()
+        false
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
