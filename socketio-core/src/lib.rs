@@ -78,6 +78,7 @@ mod config;
 mod connection;
 mod error;
 mod event;
+pub mod recovery;
 mod socket_id;
 
 pub use config::{Config, Parser};
