@@ -3,11 +3,12 @@
 use std::any::{Any, TypeId};
 use std::borrow::Cow;
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use socketio_core::recovery::Pid;
 use socketio_core::{DisconnectReason, SocketId};
 use socketio_parser::{Namespace, RawArgs};
 
@@ -40,18 +41,40 @@ impl SocketHandlers {
     }
 }
 
+/// What the application stored on a socket. Shared, not copied, by a socket restored
+/// after a disconnection (as the reference server hands the same `socket.data` over).
+#[derive(Default)]
+pub(crate) struct SocketData {
+    /// Typed data, by type: a list, as a socket holds a few types at most (and a map inline
+    /// was 48 bytes of every socket, most of which store nothing).
+    extensions: Mutex<Vec<(TypeId, Box<dyn Any + Send + Sync>)>>,
+    /// The data other servers see (Node's `socket.data`).
+    shared: Mutex<serde_json::Value>,
+}
+
+impl std::fmt::Debug for SocketData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SocketData")
+    }
+}
+
+/// A socket's part in connection state recovery (when the server has it on).
+pub(crate) struct SocketRecovery {
+    pub(crate) pid: Pid,
+    pub(crate) recovered: bool,
+    /// The log's head when the socket was admitted (see `KeptSession::joined_at`).
+    pub(crate) joined_at: AtomicU64,
+}
+
 pub(crate) struct SocketInner {
     pub(crate) id: SocketId,
     pub(crate) ns: Arc<NamespaceInner>,
     pub(crate) outbound: Arc<Outbound>,
     pub(crate) handshake: Handshake,
     pub(crate) handlers: Mutex<SocketHandlers>,
-    /// Typed data, by type: a list, as a socket holds a few types at most (and a map inline
-    /// was 48 bytes of every socket, most of which store nothing).
-    extensions: Mutex<Vec<(TypeId, Box<dyn Any + Send + Sync>)>>,
+    pub(crate) data: Arc<SocketData>,
     pub(crate) connected: AtomicBool,
-    /// The data other servers see (Node's `socket.data`).
-    shared: Mutex<serde_json::Value>,
+    pub(crate) recovery: Option<SocketRecovery>,
 }
 
 /// A handle on a socket: one client in one namespace. Cheap to clone; every
@@ -69,11 +92,24 @@ impl std::fmt::Debug for SocketRef {
 }
 
 impl SocketRef {
+    #[cfg(test)]
     pub(crate) fn new(
         id: SocketId,
         ns: Arc<NamespaceInner>,
         outbound: Arc<Outbound>,
         handshake: Handshake,
+    ) -> Self {
+        Self::with_state(id, ns, outbound, handshake, Arc::default(), None)
+    }
+
+    /// A socket with data of its own or restored, and its recovery state.
+    pub(crate) fn with_state(
+        id: SocketId,
+        ns: Arc<NamespaceInner>,
+        outbound: Arc<Outbound>,
+        handshake: Handshake,
+        data: Arc<SocketData>,
+        recovery: Option<SocketRecovery>,
     ) -> Self {
         SocketRef(Arc::new(SocketInner {
             id,
@@ -81,9 +117,9 @@ impl SocketRef {
             outbound,
             handshake,
             handlers: Mutex::new(SocketHandlers::default()),
-            extensions: Mutex::new(Vec::new()),
+            data,
             connected: AtomicBool::new(false),
-            shared: Mutex::new(serde_json::Value::Null),
+            recovery,
         }))
     }
 
@@ -110,6 +146,14 @@ impl SocketRef {
     /// Whether the socket is connected (middleware passed, not yet disconnected).
     pub fn connected(&self) -> bool {
         self.0.connected.load(Ordering::Acquire)
+    }
+
+    /// Whether this socket is one that dropped for a moment and came back with
+    /// connection state recovery: the same id, rooms and data, and the packets it
+    /// missed sent before anything new (as `socket.recovered` in the reference server).
+    /// Always `false` when the server has recovery off.
+    pub fn recovered(&self) -> bool {
+        self.0.recovery.as_ref().is_some_and(|r| r.recovered)
     }
 
     // ----- handlers -----------------------------------------------------------------
@@ -295,12 +339,13 @@ impl SocketRef {
     /// `socket.data`; `null` until set). Typed data ([`insert_data`](Self::insert_data))
     /// stays on this server.
     pub fn set_shared_data(&self, value: serde_json::Value) {
-        *self.0.shared.lock().unwrap_or_else(|p| p.into_inner()) = value;
+        *self.0.data.shared.lock().unwrap_or_else(|p| p.into_inner()) = value;
     }
 
     /// The data set with [`set_shared_data`](Self::set_shared_data).
     pub fn shared_data(&self) -> serde_json::Value {
         self.0
+            .data
             .shared
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -320,6 +365,7 @@ impl SocketRef {
     fn extensions(&self) -> std::sync::MutexGuard<'_, Vec<(TypeId, Box<dyn Any + Send + Sync>)>> {
         // A panicking `Clone` of a stored value leaves the list itself whole.
         self.0
+            .data
             .extensions
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
