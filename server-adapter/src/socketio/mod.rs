@@ -21,6 +21,13 @@
 //! their deadlines, disconnect reasons) are made by [`socketio_core`]; this
 //! module runs handlers and moves bytes.
 //!
+//! # Connection state recovery
+//!
+//! Off by default; [`SocketIoBuilder::connection_state_recovery`] turns it on: a
+//! client that drops for a moment comes back with its socket id, rooms and data, and
+//! the events it missed, in order, before anything new ([`SocketRef::recovered`]).
+//! The rules and the memory policy are in [`socketio_core::recovery`].
+//!
 //! # Buffers
 //!
 //! Each connection has one bounded queue for what other tasks send it
