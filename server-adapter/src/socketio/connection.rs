@@ -261,7 +261,7 @@ impl SioSession {
                     ns.clone(),
                     self.outbound.clone(),
                     handshake,
-                    session.data.clone(),
+                    Some(session.data.clone()),
                     Some(recovery),
                 )
             }
@@ -273,14 +273,7 @@ impl SioSession {
                     joined_at: AtomicU64::new(0),
                 });
                 let outbound = self.outbound.clone();
-                SocketRef::with_state(
-                    id,
-                    ns.clone(),
-                    outbound,
-                    handshake,
-                    Arc::default(),
-                    recovery,
-                )
+                SocketRef::with_state(id, ns.clone(), outbound, handshake, None, recovery)
             }
         };
         let skip = restoring.is_some()
@@ -417,7 +410,7 @@ impl SioSession {
                 ns,
                 self.outbound.clone(),
                 socket.0.handshake.clone(),
-                socket.0.data.clone(),
+                Some(socket.data_handle().clone()),
                 Some(SocketRecovery {
                     pid: Pid::from_random_bytes(random_id_bytes()),
                     recovered: false,
@@ -481,7 +474,7 @@ impl SioSession {
                     id: socket,
                     namespace: namespace.clone(),
                     rooms,
-                    data: slot.socket.0.data.clone(),
+                    data: slot.socket.data_handle().clone(),
                     joined_at: Offset::new(own.joined_at.load(Ordering::Acquire)),
                 })
             }

@@ -4,7 +4,7 @@ use std::any::{Any, TypeId};
 use std::borrow::Cow;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -72,9 +72,12 @@ pub(crate) struct SocketInner {
     pub(crate) outbound: Arc<Outbound>,
     pub(crate) handshake: Handshake,
     pub(crate) handlers: Mutex<SocketHandlers>,
-    pub(crate) data: Arc<SocketData>,
+    /// Made when first used: most sockets store nothing, and an idle connection pays
+    /// for every byte it holds.
+    data: OnceLock<Arc<SocketData>>,
     pub(crate) connected: AtomicBool,
-    pub(crate) recovery: Option<SocketRecovery>,
+    /// Boxed: off by default, and then one pointer inline.
+    pub(crate) recovery: Option<Box<SocketRecovery>>,
 }
 
 /// A handle on a socket: one client in one namespace. Cheap to clone; every
@@ -99,7 +102,7 @@ impl SocketRef {
         outbound: Arc<Outbound>,
         handshake: Handshake,
     ) -> Self {
-        Self::with_state(id, ns, outbound, handshake, Arc::default(), None)
+        Self::with_state(id, ns, outbound, handshake, None, None)
     }
 
     /// A socket with data of its own or restored, and its recovery state.
@@ -108,7 +111,7 @@ impl SocketRef {
         ns: Arc<NamespaceInner>,
         outbound: Arc<Outbound>,
         handshake: Handshake,
-        data: Arc<SocketData>,
+        data: Option<Arc<SocketData>>,
         recovery: Option<SocketRecovery>,
     ) -> Self {
         SocketRef(Arc::new(SocketInner {
@@ -117,10 +120,15 @@ impl SocketRef {
             outbound,
             handshake,
             handlers: Mutex::new(SocketHandlers::default()),
-            data,
+            data: data.map(OnceLock::from).unwrap_or_default(),
             connected: AtomicBool::new(false),
-            recovery,
+            recovery: recovery.map(Box::new),
         }))
+    }
+
+    /// The socket's data, made if it had none.
+    pub(crate) fn data_handle(&self) -> &Arc<SocketData> {
+        self.0.data.get_or_init(Arc::default)
     }
 
     /// The socket's id: public, unrelated to the Engine.IO session id.
@@ -339,13 +347,16 @@ impl SocketRef {
     /// `socket.data`; `null` until set). Typed data ([`insert_data`](Self::insert_data))
     /// stays on this server.
     pub fn set_shared_data(&self, value: serde_json::Value) {
-        *self.0.data.shared.lock().unwrap_or_else(|p| p.into_inner()) = value;
+        *self
+            .data_handle()
+            .shared
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = value;
     }
 
     /// The data set with [`set_shared_data`](Self::set_shared_data).
     pub fn shared_data(&self) -> serde_json::Value {
-        self.0
-            .data
+        self.data_handle()
             .shared
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -364,8 +375,7 @@ impl SocketRef {
 
     fn extensions(&self) -> std::sync::MutexGuard<'_, Vec<(TypeId, Box<dyn Any + Send + Sync>)>> {
         // A panicking `Clone` of a stored value leaves the list itself whole.
-        self.0
-            .data
+        self.data_handle()
             .extensions
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
