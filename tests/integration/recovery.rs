@@ -4,7 +4,7 @@
 //! and binary messages, and comes back with the same id, rooms and data, every
 //! missed message once and in order before the new ones; over WebSocket, polling
 //! and after the upgrade. A deliberate disconnect, an expired session and forged
-//! pids give fresh sessions.
+//! pids give fresh sessions. The same with clients of the MessagePack parser.
 //!
 //! The proxy is what makes a network drop deterministic: the client's messages are
 //! all acknowledged while it cannot come back, and the client's script tells the
@@ -16,7 +16,8 @@ use std::time::Duration;
 
 use serde_json::json;
 use server_adapter::socketio::{
-    AckSender, Args, Data, DisconnectReason, RecoveryConfig, SocketIo, SocketRef, Value as SioValue,
+    AckSender, Args, Data, DisconnectReason, Parser, RecoveryConfig, SocketIo, SocketRef,
+    Value as SioValue,
 };
 use server_adapter::Server;
 use tokio::net::{TcpListener, TcpStream};
@@ -82,10 +83,15 @@ type Left = Arc<Mutex<Vec<String>>>;
 /// The test server: `join`, `set-data`, `say` (to a room, acknowledged once
 /// broadcast), `whoami`, `net` (the proxy), `gone` (waits until a socket has left)
 /// and `expire` (waits until a socket that left is past the duration).
-fn server(config: RecoveryConfig, net: Arc<Mutex<Option<watch::Sender<Net>>>>) -> SocketIo {
+fn server(
+    config: RecoveryConfig,
+    parser: Parser,
+    net: Arc<Mutex<Option<watch::Sender<Net>>>>,
+) -> SocketIo {
     let io = SocketIo::builder()
         .ping_interval(Duration::from_millis(300))
         .ping_timeout(Duration::from_secs(2))
+        .parser(parser)
         .connection_state_recovery(config)
         .build();
     let left: Left = Arc::default();
@@ -165,8 +171,13 @@ fn server(config: RecoveryConfig, net: Arc<Mutex<Option<watch::Sender<Net>>>>) -
 
 /// Runs the scenarios against a server with `config`; each must print `ok`.
 async fn run(config: RecoveryConfig, scenarios: &[&str]) {
+    run_with(config, Parser::Default, scenarios).await;
+}
+
+/// [`run`], server and clients speaking `parser`.
+async fn run_with(config: RecoveryConfig, parser: Parser, scenarios: &[&str]) {
     let net = Arc::new(Mutex::new(None));
-    let io = server(config, net.clone());
+    let io = server(config, parser, net.clone());
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let direct = listener.local_addr().unwrap();
     let server = Server::new().mount(io);
@@ -175,7 +186,11 @@ async fn run(config: RecoveryConfig, scenarios: &[&str]) {
     let (proxied, control) = proxy(direct).await;
     *net.lock().unwrap() = Some(control);
 
-    let mut args = vec![format!("http://{direct}"), format!("http://{proxied}")];
+    let mut args = Vec::new();
+    if parser != Parser::Default {
+        args.push("--parser=msgpack".to_owned());
+    }
+    args.extend([format!("http://{direct}"), format!("http://{proxied}")]);
     args.extend(scenarios.iter().map(|s| s.to_string()));
     let out = run_script("recovery-client.js", &args, Duration::from_secs(90)).await;
     println!("{out}");
@@ -212,4 +227,14 @@ async fn past_the_duration_a_client_gets_a_fresh_session() {
         ..RecoveryConfig::default()
     };
     run(config, &["expired"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recovery_works_the_same_with_the_msgpack_parser() {
+    run_with(
+        RecoveryConfig::default(),
+        Parser::MsgPack,
+        &["recover-cut", "recover-upgrade"],
+    )
+    .await;
 }

@@ -1,7 +1,7 @@
 // Connection state recovery with the official `socket.io-client` 4.x against the
 // Socket.IO server under test (tests/integration/recovery.rs builds it).
 //
-//   node recovery-client.js <direct-url> <proxied-url> <scenario> [...]
+//   node recovery-client.js [--parser=msgpack] <direct-url> <proxied-url> <scenario> [...]
 //
 // The returning client ("away") reaches the server through a loopback proxy the
 // test runs (<proxied-url>); the others connect directly. The server's `net`
@@ -18,7 +18,11 @@
 
 const { Manager } = require("socket.io-client");
 
-const [directUrl, proxiedUrl, ...requested] = process.argv.slice(2);
+// `--parser=msgpack` first: every client uses the official `socket.io-msgpack-parser`.
+const argv = process.argv.slice(2);
+const PARSER = argv[0] && argv[0].startsWith("--parser=") ? argv.shift().slice("--parser=".length) : "default";
+const msgpackParser = PARSER === "msgpack" ? require("socket.io-msgpack-parser") : undefined;
+const [directUrl, proxiedUrl, ...requested] = argv;
 const STEP_MS = 10000;
 
 function assert(cond, message) {
@@ -45,6 +49,7 @@ function manager(url, transports, opts = {}) {
     reconnectionDelay: 50,
     reconnectionDelayMax: 100,
     randomizationFactor: 0,
+    ...(msgpackParser ? { parser: msgpackParser } : {}),
     ...opts,
   });
   managers.push(m);

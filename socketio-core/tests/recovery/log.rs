@@ -249,17 +249,17 @@ fn the_session_limits_drop_the_session_kept_longest() {
     assert!(restore(&mut log, now, 3, None).is_ok());
 
     let config = RecoveryConfig {
-        max_session_bytes: 300,
+        max_session_bytes: 800,
         ..RecoveryConfig::default()
     };
     let mut log = self::log(config);
-    assert!(!log.persist(t, session(1, &["x".repeat(400).as_str()], Offset::new(0))));
-    assert!(log.persist(t, session(2, &["a".repeat(100).as_str()], Offset::new(0))));
-    assert!(log.persist(t, session(3, &["b".repeat(100).as_str()], Offset::new(0))));
+    assert!(!log.persist(t, session(1, &["x".repeat(600).as_str()], Offset::new(0))));
+    assert!(log.persist(t, session(2, &["a".repeat(200).as_str()], Offset::new(0))));
+    assert!(log.persist(t, session(3, &["b".repeat(200).as_str()], Offset::new(0))));
     assert_eq!(
         log.sessions(),
         1,
-        "two would pass 300 bytes with their bookkeeping"
+        "two would pass 800 bytes with their bookkeeping"
     );
     assert!(restore(&mut log, t, 3, None).is_ok());
     assert_eq!(log.bytes().0, 0);
@@ -455,7 +455,7 @@ proptest! {
         let config = RecoveryConfig {
             max_disconnection_duration: Duration::from_secs(5),
             max_sessions: 4,
-            max_session_bytes: 600,
+            max_session_bytes: 1200,
             max_packets: 8,
             max_packet_bytes: 2000,
             ..RecoveryConfig::default()
@@ -498,7 +498,7 @@ proptest! {
             prop_assert!(log.sessions() <= 4);
             prop_assert!(log.packets() <= 8);
             let (session_bytes, packet_bytes) = log.bytes();
-            prop_assert!(session_bytes <= 600 && packet_bytes <= 2000);
+            prop_assert!(session_bytes <= 1200 && packet_bytes <= 2000);
             if let Some(next) = log.poll_timeout() {
                 prop_assert!(next > now);
             }
