@@ -81,8 +81,9 @@ fn abort(stream: &TcpStream) {
 type Left = Arc<Mutex<Vec<String>>>;
 
 /// The test server: `join`, `set-data`, `say` (to a room, acknowledged once
-/// broadcast), `whoami`, `net` (the proxy), `gone` (waits until a socket has left)
-/// and `expire` (waits until a socket that left is past the duration).
+/// broadcast), `whoami`, `net` (the proxy), `gone` (waits until a socket has left),
+/// `expire` (waits until a socket that left is past the duration) and `shutdown`
+/// (closes every connection, reason `server shutting down`).
 fn server(
     config: RecoveryConfig,
     parser: Parser,
@@ -96,10 +97,21 @@ fn server(
         .build();
     let left: Left = Arc::default();
     let duration = config.max_disconnection_duration;
+    // For `shutdown`; the handlers hold the server they belong to (a test leaks it).
+    let server = io.clone();
     io.of("/").on_connection(move |socket: SocketRef| {
         let net = net.clone();
         let left = left.clone();
+        let server = server.clone();
         async move {
+            // Closes every connection as a server shutting down does; clients reconnect.
+            socket.on("shutdown", move |ack: AckSender| {
+                let server = server.clone();
+                async move {
+                    let _ = ack.send(&());
+                    tokio::spawn(async move { server.close().await });
+                }
+            });
             socket.on("join", |socket: SocketRef, Data(room): Data<String>, ack: AckSender| async move {
                 socket.join(room);
                 let _ = ack.send(&());
@@ -213,6 +225,7 @@ async fn a_dropped_client_comes_back_with_its_id_rooms_data_and_missed_messages(
             "recover-cut",
             "recover-upgrade",
             "recover-polling",
+            "recover-shutdown",
             "deliberate",
             "forged",
         ],

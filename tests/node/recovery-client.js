@@ -188,6 +188,27 @@ async function recoverScenario(transports, how) {
   return `${reason}, back as ${after.id} in ${after.rooms.length} rooms, ${missed + 1} missed replayed in order before the new one`;
 }
 
+// The server shuts its connections down (reason `server shutting down`): the
+// client reconnects by itself and is recovered.
+async function shutdownScenario() {
+  const s = await connect(manager(directUrl, ["websocket"]));
+  await ask(s, "join", "room");
+  await ask(s, "set-data", { who: "s" });
+  const before = await ask(s, "whoami");
+  const gone = once(s, "disconnect", "the shutdown");
+  const back = new Promise((resolve) => s.io.once("reconnect", resolve));
+  await ask(s, "shutdown");
+  const [reason] = await gone;
+  await withTimeout(back, "the reconnection");
+  if (!s.connected) await once(s, "connect", "the return");
+  const after = await ask(s, "whoami");
+  assert(s.recovered === true && after.recovered === true, "recovered after a shutdown");
+  assert(after.id === before.id, "same id");
+  assert(JSON.stringify(after.rooms) === JSON.stringify(before.rooms), `same rooms: ${after.rooms}`);
+  assert(after.data && after.data.who === "s", "same data");
+  return `${reason}, then back as ${after.id}`;
+}
+
 // A client that leaves on purpose comes back as a new socket.
 async function deliberateScenario() {
   const s = await connect(manager(directUrl, ["websocket"]));
@@ -263,6 +284,7 @@ const SCENARIOS = {
   "recover-cut": () => recoverScenario(["websocket"], "cut"),
   "recover-upgrade": () => recoverScenario(["polling", "websocket"], "cut"),
   "recover-polling": () => recoverScenario(["polling"], "client"),
+  "recover-shutdown": shutdownScenario,
   deliberate: deliberateScenario,
   expired: expiredScenario,
   forged: forgedScenario,
