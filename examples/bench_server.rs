@@ -17,12 +17,14 @@
 //!
 //! It prints `bench_server listening on http://127.0.0.1:<port>/socket.io/` once it accepts.
 //! With `STACK=axum` the same server is served by axum (`axum::serve` on an `ArrivalListener`,
-//! the Socket.IO server as the layer of a `Router`), the benchmark's `ours-axum`.
+//! the Socket.IO server as the layer of a `Router`), the benchmark's `ours-axum`; with
+//! `RECOVERY=1`, connection state recovery is on (the reference defaults), the benchmark's
+//! `ours-recovery`.
 //! Arguments are echoed as received ([`RawArgs`]): nothing is parsed that the handler does not
 //! read, as an application that forwards data would do.
 
 use serde::Deserialize;
-use server_adapter::socketio::{AckSender, Data, RawArgs, SocketIo, SocketRef};
+use server_adapter::socketio::{AckSender, Data, RawArgs, RecoveryConfig, SocketIo, SocketRef};
 use server_adapter::Server;
 
 /// The argument of a `broadcast` event.
@@ -47,6 +49,9 @@ async fn main() -> std::io::Result<()> {
         let adapter = socketio_redis::RedisAdapter::new(&url, Default::default())
             .map_err(|e| std::io::Error::other(format!("REDIS_URL={url}: {e}")))?;
         builder = builder.adapter(adapter);
+    }
+    if std::env::var_os("RECOVERY").is_some_and(|v| v == "1") {
+        builder = builder.connection_state_recovery(RecoveryConfig::default());
     }
     let io = builder.build();
     let handle = io.clone();

@@ -2,7 +2,9 @@
 # Side-by-side Socket.IO benchmark: examples/bench_server.rs against the official Node
 # socket.io server (benches/node/bench-server.js) and a socketioxide server
 # (benches/peers/socketioxide-server/), under the same load from target/release/sio_bench;
-# and the same bench_server served by axum (STACK=axum), "ours-axum", against ours.
+# and the same bench_server served by axum (STACK=axum), "ours-axum", against ours; and
+# with connection state recovery on (RECOVERY=1), "ours-recovery" (not in the default list:
+# `--scenario ack,fanout,idle --server ours,ours-recovery` measures what recovery costs).
 #
 #   ./scripts/bench-sio.sh            # every scenario, full length (about 5 minutes)
 #   ./scripts/bench-sio.sh --short    # every scenario, short runs (under 2 minutes)
@@ -33,7 +35,7 @@ while [ $# -gt 0 ]; do
     --scenario) scenarios="$2"; shift ;;
     --server) servers="$2"; shift ;;
     --threads) threads="$2"; shift ;;
-    *) echo "usage: $0 [--short] [--scenario a,b] [--server ours,node,socketioxide,ours-axum] [--threads N]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--short] [--scenario a,b] [--server ours,node,socketioxide,ours-axum,ours-recovery] [--threads N]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -94,6 +96,7 @@ launch() {
   case "$1" in
     ours) PORT=0 target/release/examples/bench_server >"$2" 2>&1 & ;;
     ours-axum) STACK=axum PORT=0 target/release/examples/bench_server >"$2" 2>&1 & ;;
+    ours-recovery) RECOVERY=1 PORT=0 target/release/examples/bench_server >"$2" 2>&1 & ;;
     node) PORT=0 node benches/node/bench-server.js >"$2" 2>&1 & ;;
     socketioxide) PORT=0 target/peers/release/socketioxide-bench-server >"$2" 2>&1 & ;;
     *) echo "unknown server $1" >&2; exit 2 ;;

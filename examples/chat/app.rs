@@ -8,8 +8,8 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::json;
 use server_adapter::socketio::{
-    AckSender, Data, DisconnectReason, NamespaceRef, Parser, SocketIo, SocketIoBuilder, SocketRef,
-    Value,
+    AckSender, Data, DisconnectReason, NamespaceRef, Parser, RecoveryConfig, SocketIo,
+    SocketIoBuilder, SocketRef, Value,
 };
 
 /// The chat's Socket.IO server: its settings and the handlers of its namespace `/`.
@@ -19,20 +19,27 @@ pub(crate) fn socket_io(parser: Parser) -> SocketIo {
     io
 }
 
-/// The chat's settings: CORS allows any origin; packets in `parser`'s form; with
+/// The chat's settings: CORS allows any origin; packets in `parser`'s form; a page
+/// that drops for a moment comes back with its rooms and the messages it missed; with
 /// `REDIS_URL`, rooms shared with every chat server on that Redis.
 pub(crate) fn builder(parser: Parser) -> SocketIoBuilder {
     with_redis(
         SocketIo::builder()
             .cors(engineio::Cors::any_origin())
-            .parser(parser),
+            .parser(parser)
+            .connection_state_recovery(RecoveryConfig::default()),
     )
 }
 
 /// The chat's handlers, on its namespace `/`.
 pub(crate) fn handlers(root: NamespaceRef) {
     root.on_connection(|socket: SocketRef| async move {
-        println!("{} connected", socket.id());
+        let how = if socket.recovered() {
+            "reconnected"
+        } else {
+            "connected"
+        };
+        println!("{} {how}", socket.id());
         socket.on("join", join);
         socket.on("message", message);
         socket.on("ping-ack", ping_ack);

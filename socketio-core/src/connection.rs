@@ -12,6 +12,7 @@ use socketio_parser::{AckId, Decoder, Encoder, Namespace, Packet, PacketKind, St
 use crate::config::{Config, Parser};
 use crate::error::UsageError;
 use crate::event::{CloseCause, DisconnectReason, Event, Transmit, Violation};
+use crate::recovery::Pid;
 use crate::socket_id::SocketId;
 
 /// Where one namespace stands on this connection.
@@ -54,6 +55,8 @@ pub struct Connection {
 #[derive(Serialize)]
 struct ConnectReply<'a> {
     sid: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pid: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -161,6 +164,34 @@ impl Connection {
         namespace: &str,
         id: SocketId,
     ) -> Result<(), UsageError> {
+        self.accept_inner(now, namespace, id, None, &[])
+    }
+
+    /// Lets the client join `namespace` as socket `id` with connection state
+    /// recovery on: the CONNECT answer is `{"sid": id, "pid": pid}`. `replay` is
+    /// what a restored socket missed (encoded EVENTs, each a text frame and its
+    /// attachments, see [`send`](Self::send)); it goes out before the CONNECT answer,
+    /// as the reference server sends it (the client holds those events until the
+    /// answer, then delivers them before anything newer). A fresh socket has none.
+    pub fn accept_with_pid(
+        &mut self,
+        now: Instant,
+        namespace: &str,
+        id: SocketId,
+        pid: &Pid,
+        replay: &[(Bytes, &[Bytes])],
+    ) -> Result<(), UsageError> {
+        self.accept_inner(now, namespace, id, Some(pid), replay)
+    }
+
+    fn accept_inner(
+        &mut self,
+        now: Instant,
+        namespace: &str,
+        id: SocketId,
+        pid: Option<&Pid>,
+        replay: &[(Bytes, &[Bytes])],
+    ) -> Result<(), UsageError> {
         self.advance(now);
         self.check_open()?;
         let Some(slot) = self
@@ -181,8 +212,17 @@ impl Connection {
         let nsp = slot.0.clone();
         // Joined once: the connect timeout no longer applies.
         self.connect_deadline = None;
-        let packet = Packet::connect_with(nsp, &ConnectReply { sid: id.as_str() })
-            .expect("an object of one string is a valid CONNECT payload");
+        for (text, attachments) in replay {
+            // A replayed packet too deep for this connection's parser is left out, as
+            // it was when it first went out live.
+            let _ = self.push_encoded(text.clone(), attachments);
+        }
+        let reply = ConnectReply {
+            sid: id.as_str(),
+            pid: pid.map(Pid::as_str),
+        };
+        let packet = Packet::connect_with(nsp, &reply)
+            .expect("an object of strings is a valid CONNECT payload");
         self.push_packet(&packet);
         Ok(())
     }

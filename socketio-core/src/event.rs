@@ -95,6 +95,22 @@ impl DisconnectReason {
         }
     }
 
+    /// Whether a socket that left for this reason is kept for connection state
+    /// recovery: the connection was lost or closed under it (transport close or
+    /// error, ping timeout, the server closing or shutting down), as in the reference
+    /// server. A client or server that chose to leave the namespace, and a client
+    /// that broke the protocol, are not kept.
+    pub fn is_recoverable(self) -> bool {
+        matches!(
+            self,
+            DisconnectReason::TransportClose
+                | DisconnectReason::TransportError
+                | DisconnectReason::PingTimeout
+                | DisconnectReason::ServerShuttingDown
+                | DisconnectReason::ForcedServerClose
+        )
+    }
+
     /// Maps the end of the Engine.IO session to the reason its sockets get.
     pub fn from_engine(reason: engineio::CloseReason) -> Self {
         match reason {

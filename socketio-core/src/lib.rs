@@ -64,6 +64,16 @@
 //! assert!(!conn.is_closed());
 //! ```
 //!
+//! # Connection state recovery
+//!
+//! The rules that let a client which dropped for a moment come back as the same
+//! socket, with what it missed, are in [`recovery`]: private session ids
+//! ([`recovery::Pid`]), offsets, and the bounded [`recovery::SessionLog`] of kept
+//! sessions and recorded packets, on the same virtual clock. A connection answers a
+//! CONNECT with the pid, and a restored socket's replay ahead of it, through
+//! [`Connection::accept_with_pid`]; [`DisconnectReason::is_recoverable`] says which
+//! disconnections keep a socket.
+//!
 //! # Errors and panics
 //!
 //! What the client gets wrong ends the connection with a [`CloseCause`]
@@ -78,6 +88,7 @@ mod config;
 mod connection;
 mod error;
 mod event;
+pub mod recovery;
 mod socket_id;
 
 pub use config::{Config, Parser};

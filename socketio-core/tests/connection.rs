@@ -649,3 +649,7 @@ fn the_msgpack_parser_reads_and_writes_one_binary_message_per_packet() {
         )))
     );
 }
+
+/// Connection state recovery's rules: the session log on a virtual clock.
+#[path = "recovery/log.rs"]
+mod recovery;

@@ -1,7 +1,9 @@
 //! The chat page in a real browser: headless Chromium (Debian's `chromium`
 //! package) driven by `playwright-core` from `tests/node/chat-browser.js`
 //! opens the page twice, both pages join one room, and a message sent from one
-//! appears in the other; a dropped connection shows as retrying and recovers.
+//! appears in the other; a page whose connection drops shows as retrying, and
+//! when it is back (connection state recovery) shows the messages sent to its room
+//! meanwhile, once and in order, and says it reconnected.
 //! The receiving page's screenshot is saved as `test-artifacts/chat-browser.png`
 //! (`axum-chat-browser.png` for the chat served through axum, which runs the same test).
 //!

@@ -12,6 +12,7 @@ mod engine_websocket;
 mod engineio_interop;
 mod http;
 mod node;
+mod recovery;
 mod socketio;
 mod socketio_interop;
 mod stacks;

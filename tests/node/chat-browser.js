@@ -1,6 +1,7 @@
 // The chat page (examples/chat.rs) in headless Chromium: two pages join one
-// room, a message sent from one appears in the other, and a screenshot of the
-// receiving page is saved.
+// room, a message sent from one appears in the other, a page that drops gets the
+// messages it missed when it is back, and a screenshot of the receiving page is
+// saved.
 //
 //   node chat-browser.js <base-url> <screenshot.png>
 //
@@ -94,17 +95,43 @@ async function main() {
   await bob.locator("#messages li.mine", { hasText: reply }).waitFor();
   console.log("ok reply alice got bob's answer");
 
-  // A dropped connection: the page says it is retrying, reconnects, joins
-  // its rooms again, and the conversation goes on.
-  await bob.evaluate(() => window.chatSocket.io.engine.close());
-  await bob.locator('#state[data-state="retrying"]').waitFor();
-  await bob.locator('#state[data-state="online"]').waitFor();
-  await bob.locator("#messages li.note", { hasText: `Back in #${room}.` }).waitFor();
+  // A dropped connection: the page says it is retrying; messages sent to its room
+  // meanwhile appear, once and in order, when it is back, and it says it reconnected
+  // (connection state recovery: same id, same rooms, nothing lost).
+  const bobId = await bob.evaluate(() => window.chatSocket.id);
+  await bob.evaluate(() => {
+    // Held away until told: the messages below are sent while it is gone.
+    window.chatSocket.io.reconnection(false);
+    window.chatSocket.io.engine.close();
+  });
+  await bob.locator('#state[data-state="retrying"], #state[data-state="offline"]').waitFor();
+  const missed = [`while you were away ${Date.now()}`, `and this too ${Date.now()}`];
+  for (const m of missed) {
+    await alice.fill("#text", m);
+    await alice.click("#send");
+    // Alice sees her own message once the server has broadcast (and kept) it.
+    await alice.locator("#messages li.mine", { hasText: m }).waitFor();
+  }
+  await bob.evaluate(() => {
+    window.chatSocket.io.reconnection(true);
+    window.chatSocket.connect();
+  });
+  await bob.locator('#state[data-state="online"]', { hasText: "reconnected" }).waitFor();
+  await bob.locator("#messages li.note", { hasText: "Reconnected: 2 missed messages delivered above." }).waitFor();
+  const back = await bob.evaluate(() => ({ id: window.chatSocket.id, recovered: window.chatSocket.recovered }));
+  if (!back.recovered || back.id !== bobId) {
+    throw new Error(`bob came back as ${JSON.stringify(back)}, was ${bobId}`);
+  }
+  const texts = await bob.locator("#messages li.theirs .text").allTextContents();
+  const got = texts.filter((t) => missed.includes(t));
+  if (JSON.stringify(got) !== JSON.stringify(missed)) {
+    throw new Error(`bob's page shows the missed messages as ${JSON.stringify(got)}`);
+  }
   const again = `still here? ${Date.now()}`;
   await alice.fill("#text", again);
   await alice.click("#send");
   await bob.locator("#messages li.theirs", { hasText: again }).waitFor();
-  console.log("ok reconnect bob's page went retrying, online, and got the next message");
+  console.log("ok reconnect bob's page went retrying, came back recovered with the 2 messages it missed, in order, and got the next one");
 
   for (const [name, page] of [["alice", alice], ["bob", bob]]) {
     const markup = await page.evaluate(() => ({

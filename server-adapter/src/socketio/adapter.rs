@@ -272,6 +272,16 @@ impl LocalNode {
             return;
         };
         let encoded = Encoder::new().encode(packet);
+        if ns.recovery.is_some() {
+            // Recorded here too, with this server's offset: a client that comes back to
+            // this server gets what other servers sent its rooms.
+            let encoded = super::recovery::Encoded {
+                text: bytes::BytesMut::from(&encoded.text[..]),
+                attachments: encoded.attachments,
+            };
+            super::emit::publish(&ns, &opts.selection(), encoded, opts.flags.volatile);
+            return;
+        }
         let frame = Arc::new(Frame::new(encoded.text, encoded.attachments));
         super::emit::deliver(&ns, &opts.selection(), &frame, opts.flags.volatile);
     }

@@ -170,9 +170,14 @@ impl Adapter for FakeAdapter {
 
 /// Two servers on one fake cluster.
 fn cluster() -> (SocketIo, SocketIo) {
+    cluster_with(SocketIoBuilder::default)
+}
+
+/// Two servers on one fake cluster, each built from `builder()`.
+fn cluster_with(builder: impl Fn() -> SocketIoBuilder) -> (SocketIo, SocketIo) {
     let hub = Arc::new(Hub::default());
     let node = |hub: &Arc<Hub>| {
-        SocketIoBuilder::default()
+        builder()
             .adapter(FakeAdapter {
                 hub: hub.clone(),
                 me: Mutex::new(None),
@@ -376,4 +381,28 @@ fn broadcast_acks_and_server_side_events_cross_servers() {
         .block_on(a.server_side_emit_with_ack("hello", &["world".into(), 1.into()]))
         .unwrap();
     assert_eq!(answers, vec![serde_json::json!("from b")]);
+}
+
+/// With connection state recovery on, each server records a broadcast with an offset of
+/// its own (so a client that comes back to it recovers what the others sent), and what
+/// crosses to the other servers carries none.
+#[test]
+fn with_recovery_each_server_writes_its_own_offsets_and_none_cross() {
+    let (a, b) = cluster_with(|| {
+        SocketIoBuilder::default()
+            .connection_state_recovery(crate::socketio::RecoveryConfig::default())
+    });
+    let (a1, b1) = (socket(&a, 1), socket(&b, 2));
+    a1.join("r");
+    b1.join("r");
+    b.to("r").emit("warm-up", &()).unwrap();
+    a.to("r").emit("news", &1).unwrap();
+    assert_eq!(received(&a1), [r#"2["warm-up","1"]"#, r#"2["news",1,"2"]"#]);
+    assert_eq!(received(&b1), [r#"2["warm-up","1"]"#, r#"2["news",1,"2"]"#]);
+    // Volatile and local: no offset and nothing recorded for the volatile one.
+    a.to("r").volatile().emit("v", &()).unwrap();
+    a.local().emit("l", &()).unwrap();
+    assert_eq!(received(&b1), Vec::<String>::new());
+    let heads = |io: &SocketIo| io.inner.recovery.as_ref().unwrap().head().get();
+    assert_eq!((heads(&a), heads(&b)), (3, 2));
 }

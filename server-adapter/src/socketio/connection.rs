@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -18,6 +18,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use engineio::fifo::Fifo;
 use engineio::Message;
+use socketio_core::recovery::{Offset, Pid};
 use socketio_core::{Connection, DisconnectReason, Event, SocketId, Transmit};
 use socketio_parser::{Encoder, Namespace, Packet};
 
@@ -26,7 +27,8 @@ use super::handler::{BoxFuture, EventContext};
 use super::handshake::Handshake;
 use super::namespace::NamespaceInner;
 use super::outbound::{AckReply, Command, Outbound};
-use super::socket::SocketRef;
+use super::recovery::{self, Restore};
+use super::socket::{SocketRecovery, SocketRef};
 use super::ServerInner;
 use crate::engine::{random_id_bytes, AppFactory, Engine, HandshakeRequest, SessionApp, Signal};
 
@@ -48,6 +50,8 @@ struct Slot {
     backlog: Fifo<Work>,
     /// The socket left; the slot goes once its work is done.
     left: bool,
+    /// A restored session waiting for its admission: its rooms and what it missed.
+    restoring: Option<Box<Restore>>,
 }
 
 impl Slot {
@@ -227,7 +231,7 @@ impl SioSession {
                 namespace,
                 socket,
                 reason,
-            } => self.on_disconnected(&namespace, socket, reason),
+            } => self.on_disconnected(&namespace, socket, reason, engine.now()),
             _ => {}
         }
     }
@@ -242,10 +246,47 @@ impl SioSession {
             let _ = self.conn.refuse_unknown_namespace(namespace.as_str());
             return;
         };
-        let id = SocketId::from_random_bytes(random_id_bytes());
+        let restoring = self.try_restore(&namespace, auth.as_deref(), engine.now());
         let handshake = Handshake::new(self.request.clone(), auth);
-        let socket = SocketRef::new(id, ns.clone(), self.outbound.clone(), handshake);
-        let middleware = ns.handlers().middleware.clone();
+        let socket = match &restoring {
+            Some(restored) => {
+                let session = &restored.session;
+                let recovery = SocketRecovery {
+                    pid: session.pid,
+                    recovered: true,
+                    joined_at: AtomicU64::new(0),
+                };
+                SocketRef::with_state(
+                    session.id,
+                    ns.clone(),
+                    self.outbound.clone(),
+                    handshake,
+                    Some(session.data.clone()),
+                    Some(recovery),
+                )
+            }
+            None => {
+                let id = SocketId::from_random_bytes(random_id_bytes());
+                let recovery = self.server.recovery.as_ref().map(|_| SocketRecovery {
+                    pid: Pid::from_random_bytes(random_id_bytes()),
+                    recovered: false,
+                    joined_at: AtomicU64::new(0),
+                });
+                let outbound = self.outbound.clone();
+                SocketRef::with_state(id, ns.clone(), outbound, handshake, None, recovery)
+            }
+        };
+        let skip = restoring.is_some()
+            && self
+                .server
+                .recovery
+                .as_ref()
+                .is_some_and(|r| r.config.skip_middlewares);
+        let middleware = if skip {
+            Vec::new()
+        } else {
+            ns.handlers().middleware.clone()
+        };
         let joining: Option<BoxFuture<Result<(), ConnectError>>> = if middleware.is_empty() {
             None
         } else {
@@ -266,6 +307,7 @@ impl SioSession {
             running: None,
             backlog: Fifo::new(),
             left: false,
+            restoring: restoring.map(Box::new),
         });
         if decided {
             let at = self.slots.len() - 1;
@@ -273,11 +315,46 @@ impl SioSession {
         }
     }
 
+    /// The session a CONNECT's auth asks to restore (`pid`, `offset`), if the server
+    /// keeps it; otherwise the socket starts afresh, quietly.
+    fn try_restore(
+        &self,
+        namespace: &Namespace,
+        auth: Option<&[u8]>,
+        now: Instant,
+    ) -> Option<Restore> {
+        let recovery = self.server.recovery.as_ref()?;
+        let (pid, offset) = recovery::presented(auth)?;
+        let Ok(offset) = offset else {
+            tracing::debug!(sid = %self.request.sid, "not recovered: the offset is not a string");
+            return None;
+        };
+        match recovery.restore(now, namespace, &pid, offset.as_deref()) {
+            Ok(restored) => Some(restored),
+            Err(why) => {
+                tracing::debug!(sid = %self.request.sid, %why, "not recovered: a fresh socket");
+                None
+            }
+        }
+    }
+
     /// The middleware let the socket in: it joins.
     fn admit(&mut self, at: usize, now: Instant) {
+        if let Some(restored) = self.slots[at].restoring.take() {
+            return self.admit_restored(at, now, *restored);
+        }
         let slot = &mut self.slots[at];
         let socket = slot.socket.clone();
-        match self.conn.accept(now, socket.namespace(), socket.id()) {
+        let accepted = match (&socket.0.recovery, &self.server.recovery) {
+            (Some(own), Some(recovery)) => {
+                own.joined_at
+                    .store(recovery.head().get(), Ordering::Release);
+                self.conn
+                    .accept_with_pid(now, socket.namespace(), socket.id(), &own.pid, &[])
+            }
+            _ => self.conn.accept(now, socket.namespace(), socket.id()),
+        };
+        match accepted {
             Ok(()) => {
                 socket.0.connected.store(true, Ordering::Release);
                 slot.ns().members_mut().insert(socket);
@@ -285,6 +362,79 @@ impl SioSession {
             }
             // The connection closed meanwhile.
             Err(_) => slot.left = true,
+        }
+    }
+
+    /// A restored socket joins: back in its rooms, with what it missed sent ahead of
+    /// its CONNECT answer.
+    fn admit_restored(&mut self, at: usize, now: Instant, restored: Restore) {
+        let recovery = self
+            .server
+            .recovery
+            .clone()
+            .expect("only a server with recovery restores");
+        let slot = &mut self.slots[at];
+        let socket = slot.socket.clone();
+        let own = socket
+            .0
+            .recovery
+            .as_ref()
+            .expect("a restored socket has its pid");
+        let ns = slot.ns().clone();
+        let replay = {
+            // Joined and caught up under one hold of the members, as broadcasts are
+            // recorded and delivered (see `emit::publish`): what was recorded since the
+            // restore (while middleware ran) is in `later`, what comes after reaches the
+            // socket as a member.
+            let mut members = ns.members_mut();
+            match recovery.replay_since(now, &restored.session, restored.head) {
+                Ok(later) => {
+                    socket.0.connected.store(true, Ordering::Release);
+                    members.insert(socket.clone());
+                    for room in &restored.session.rooms {
+                        members.join(socket.id(), room);
+                    }
+                    own.joined_at
+                        .store(recovery.head().get(), Ordering::Release);
+                    Some(restored.replay.into_iter().chain(later).collect::<Vec<_>>())
+                }
+                Err(_) => None,
+            }
+        };
+        let Some(replay) = replay else {
+            // Packets it missed were dropped while its middleware ran: never a partial
+            // replay. It joins as a fresh socket (its data, which the middleware saw, stays).
+            tracing::debug!(sid = %self.request.sid, "not recovered: packets dropped during the middleware");
+            let fresh = SocketRef::with_state(
+                SocketId::from_random_bytes(random_id_bytes()),
+                ns,
+                self.outbound.clone(),
+                socket.0.handshake.clone(),
+                Some(socket.data_handle().clone()),
+                Some(SocketRecovery {
+                    pid: Pid::from_random_bytes(random_id_bytes()),
+                    recovered: false,
+                    joined_at: AtomicU64::new(0),
+                }),
+            );
+            self.slots[at].socket = fresh;
+            return self.admit(at, now);
+        };
+        let frames: Vec<(Bytes, &[Bytes])> = replay
+            .iter()
+            .map(|frame| (frame.text.clone(), &frame.attachments[..]))
+            .collect();
+        match self
+            .conn
+            .accept_with_pid(now, socket.namespace(), socket.id(), &own.pid, &frames)
+        {
+            Ok(()) => slot.backlog.push_back(Work::Connected),
+            Err(_) => {
+                // The connection closed meanwhile.
+                socket.0.connected.store(false, Ordering::Release);
+                ns.remove_member(&socket);
+                slot.left = true;
+            }
         }
     }
 
@@ -303,6 +453,7 @@ impl SioSession {
         namespace: &Namespace,
         socket: SocketId,
         reason: DisconnectReason,
+        now: Instant,
     ) {
         let Some(slot) = self
             .slots
@@ -314,7 +465,25 @@ impl SioSession {
         slot.left = true;
         slot.socket.0.connected.store(false, Ordering::Release);
         let ns = slot.ns().clone();
+        let kept = match (&self.server.recovery, &slot.socket.0.recovery) {
+            (Some(_), Some(own)) if reason.is_recoverable() => {
+                // Its rooms as they are now, its own id (listed first) left out.
+                let rooms = ns.members().rooms_of(socket).split_off(1);
+                Some(recovery::Kept {
+                    pid: own.pid,
+                    id: socket,
+                    namespace: namespace.clone(),
+                    rooms,
+                    data: slot.socket.data_handle().clone(),
+                    joined_at: Offset::new(own.joined_at.load(Ordering::Acquire)),
+                })
+            }
+            _ => None,
+        };
         ns.remove_member(&slot.socket);
+        if let (Some(kept), Some(recovery)) = (kept, &self.server.recovery) {
+            recovery.persist(now, kept);
+        }
         slot.backlog.push_back(Work::Disconnected(reason));
         if let Some(acks) = &mut self.acks {
             let waiting: Vec<(Namespace, u64)> = acks

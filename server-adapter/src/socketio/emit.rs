@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use socketio_core::SocketId;
@@ -17,7 +17,8 @@ use super::adapter::{
 use super::error::{AckError, EmitError};
 use super::namespace::NamespaceInner;
 use super::outbound::{Command, Frame};
-use super::rooms::{Room, Selection};
+use super::recovery::Encoded;
+use super::rooms::{Members, Room, Selection};
 use super::socket::SocketRef;
 
 /// Encodes an event once, for any number of recipients.
@@ -25,16 +26,16 @@ fn encode_event<T: Serialize + ?Sized>(
     nsp: &Namespace,
     event: &str,
     data: &T,
-) -> Result<Arc<Frame>, EmitError> {
-    let mut out = BytesMut::new();
-    let attachments = Encoder::new().event_into(&mut out, nsp, event, None, data)?;
-    Ok(Arc::new(Frame::new(out.freeze(), attachments)))
+) -> Result<Encoded, EmitError> {
+    let mut text = BytesMut::new();
+    let attachments = Encoder::new().event_into(&mut text, nsp, event, None, data)?;
+    Ok(Encoded { text, attachments })
 }
 
-fn encode_raw_event(nsp: &Namespace, event: &str, args: &RawArgs) -> Result<Arc<Frame>, EmitError> {
-    let mut out = BytesMut::new();
-    let attachments = Encoder::new().event_raw_into(&mut out, nsp, event, None, args)?;
-    Ok(Arc::new(Frame::new(out.freeze(), attachments)))
+fn encode_raw_event(nsp: &Namespace, event: &str, args: &RawArgs) -> Result<Encoded, EmitError> {
+    let mut text = BytesMut::new();
+    let attachments = Encoder::new().event_raw_into(&mut text, nsp, event, None, args)?;
+    Ok(Encoded { text, attachments })
 }
 
 /// Reads an acknowledgement's first argument into `R` (`null` when it has none).
@@ -115,8 +116,21 @@ impl SocketEmitter {
         self.send(frame)
     }
 
-    fn send(&self, frame: Arc<Frame>) -> Result<(), EmitError> {
-        let namespace = self.socket.namespace_name().clone();
+    fn send(&self, encoded: Encoded) -> Result<(), EmitError> {
+        let ns = &self.socket.0.ns;
+        let frame = match &ns.recovery {
+            // Recorded under the socket's own room, as the reference server does: it
+            // is replayed if the socket comes back having missed it.
+            Some(recovery) if !self.volatile => {
+                let to_itself = Selection {
+                    rooms: vec![self.socket.id().to_string()],
+                    ..Selection::default()
+                };
+                recovery.record(crate::engine::now(), &ns.name, &to_itself, encoded)
+            }
+            _ => encoded.into_frame(),
+        };
+        let namespace = ns.name.clone();
         self.socket
             .push(Command::Send { namespace, frame }, self.volatile)
     }
@@ -141,7 +155,46 @@ pub(crate) fn deliver(
     frame: &Arc<Frame>,
     volatile: bool,
 ) {
-    ns.members().for_each(selection, |socket| {
+    deliver_to(&ns.members(), ns, selection, frame, volatile);
+}
+
+/// Queues an event on every socket of `ns` that `selection` names, recording it
+/// first when the server has connection state recovery on (unless it is volatile).
+/// Returns the frame that went out.
+///
+/// Recording and delivery happen under one hold of the namespace's members: a
+/// socket being restored (which joins under the same lock, and takes its replay
+/// there) either finds the event in its replay or gets it as a member, never both
+/// and never neither.
+pub(crate) fn publish(
+    ns: &NamespaceInner,
+    selection: &Selection,
+    encoded: Encoded,
+    volatile: bool,
+) -> Arc<Frame> {
+    match &ns.recovery {
+        Some(recovery) if !volatile => {
+            let members = ns.members();
+            let frame = recovery.record(crate::engine::now(), &ns.name, selection, encoded);
+            deliver_to(&members, ns, selection, &frame, volatile);
+            frame
+        }
+        _ => {
+            let frame = encoded.into_frame();
+            deliver(ns, selection, &frame, volatile);
+            frame
+        }
+    }
+}
+
+fn deliver_to(
+    members: &Members,
+    ns: &NamespaceInner,
+    selection: &Selection,
+    frame: &Arc<Frame>,
+    volatile: bool,
+) {
+    members.for_each(selection, |socket| {
         let command = Command::Send {
             namespace: ns.name.clone(),
             frame: frame.clone(),
@@ -338,11 +391,16 @@ impl BroadcastOperator {
         Ok(())
     }
 
-    fn send(&self, frame: Arc<Frame>) {
-        deliver(&self.ns, &self.selection, &frame, self.flags.volatile);
-        if let Some(cluster) = self.cluster() {
+    fn send(&self, encoded: Encoded) {
+        let cluster = self.cluster();
+        // Other servers get the event without this server's offset (each records it
+        // with an offset of its own): a copy, only when both are on.
+        let plain = (cluster.is_some() && self.ns.recovery.is_some() && !self.flags.volatile)
+            .then(|| Bytes::copy_from_slice(&encoded.text));
+        let frame = publish(&self.ns, &self.selection, encoded, self.flags.volatile);
+        if let Some(cluster) = cluster {
             let packet = EncodedPacket {
-                text: frame.text.clone(),
+                text: plain.unwrap_or_else(|| frame.text.clone()),
                 attachments: frame.attachments.clone(),
             };
             cluster.broadcast(self.ns.name.as_str(), &packet, &self.options());

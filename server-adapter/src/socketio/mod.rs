@@ -21,6 +21,13 @@
 //! their deadlines, disconnect reasons) are made by [`socketio_core`]; this
 //! module runs handlers and moves bytes.
 //!
+//! # Connection state recovery
+//!
+//! Off by default; [`SocketIoBuilder::connection_state_recovery`] turns it on: a
+//! client that drops for a moment comes back with its socket id, rooms and data, and
+//! the events it missed, in order, before anything new ([`SocketRef::recovered`]).
+//! The rules and the memory policy are in [`socketio_core::recovery`].
+//!
 //! # Buffers
 //!
 //! Each connection has one bounded queue for what other tasks send it
@@ -38,6 +45,7 @@ mod handler;
 mod handshake;
 mod namespace;
 mod outbound;
+mod recovery;
 mod rooms;
 mod socket;
 
@@ -64,6 +72,7 @@ pub use handshake::Handshake;
 pub use namespace::NamespaceRef;
 pub use rooms::Room;
 pub use socket::SocketRef;
+pub use socketio_core::recovery::RecoveryConfig;
 pub use socketio_core::{DisconnectReason, Parser, SocketId};
 pub use socketio_parser::{Binary, Map, RawArgs, Spread, Value};
 
@@ -83,6 +92,7 @@ pub(crate) struct ServerInner {
     pub(crate) registry: Registry,
     pub(crate) core: socketio_core::Config,
     pub(crate) limits: Limits,
+    pub(crate) recovery: Option<Arc<recovery::Recovery>>,
 }
 
 /// A Socket.IO server: its namespaces and the engine that carries them.
@@ -256,6 +266,7 @@ pub struct SocketIoBuilder {
     engine: engineio::Config,
     core: socketio_core::Config,
     adapter: Option<Arc<dyn Adapter>>,
+    recovery: Option<RecoveryConfig>,
 }
 
 impl std::fmt::Debug for SocketIoBuilder {
@@ -264,6 +275,7 @@ impl std::fmt::Debug for SocketIoBuilder {
             .field("engine", &self.engine)
             .field("core", &self.core)
             .field("adapter", &self.adapter.is_some())
+            .field("recovery", &self.recovery)
             .finish()
     }
 }
@@ -277,6 +289,7 @@ impl Default for SocketIoBuilder {
             },
             core: socketio_core::Config::default(),
             adapter: None,
+            recovery: None,
         }
     }
 }
@@ -382,6 +395,41 @@ impl SocketIoBuilder {
         self
     }
 
+    /// Turns on connection state recovery (off by default, as in the reference
+    /// server): a client that drops for a moment (its transport closed or failed, a
+    /// ping timeout, the server shutting down) and comes back within
+    /// [`max_disconnection_duration`](RecoveryConfig::max_disconnection_duration) gets
+    /// the same socket id, rooms and data, and every event it missed (each emit and
+    /// broadcast without an acknowledgement and not volatile), in order, before
+    /// anything new; [`SocketRef::recovered`] tells the handlers. Any other CONNECT gets
+    /// a fresh socket. While it is on, those events carry their offset as their last
+    /// argument, which is how the official client knows where it stands.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use server_adapter::socketio::{RecoveryConfig, SocketIo};
+    ///
+    /// let io = SocketIo::builder()
+    ///     .connection_state_recovery(RecoveryConfig {
+    ///         max_disconnection_duration: Duration::from_secs(30),
+    ///         ..RecoveryConfig::default()
+    ///     })
+    ///     .build();
+    /// # drop(io);
+    /// ```
+    ///
+    /// Memory is bounded by the config's limits (kept sessions and recorded packets by
+    /// count, bytes and age; the policy is on [`RecoveryConfig`]'s module,
+    /// [`socketio_core::recovery`]): a recovery that would need something no longer
+    /// kept gives a fresh socket, never a partial replay. With an
+    /// [`adapter`](Self::adapter), recovery is local to each server: a client that comes
+    /// back to another server starts afresh there.
+    #[must_use]
+    pub fn connection_state_recovery(mut self, config: RecoveryConfig) -> Self {
+        self.recovery = Some(config);
+        self
+    }
+
     /// Builds the server.
     pub fn build(self) -> SocketIo<TcpStream> {
         self.build_for()
@@ -402,10 +450,14 @@ impl SocketIoBuilder {
             max_backlog: self.engine.outbox.max_packets,
             max_backlog_bytes: self.engine.outbox.max_bytes,
         };
+        let recovery = self
+            .recovery
+            .map(|config| Arc::new(recovery::Recovery::new(config)));
         let inner = Arc::new(ServerInner {
-            registry: Registry::new(self.adapter.clone()),
+            registry: Registry::new(self.adapter.clone(), recovery.clone()),
             core,
             limits,
+            recovery,
         });
         if let Some(adapter) = &self.adapter {
             adapter.init(LocalNode::new(&inner));

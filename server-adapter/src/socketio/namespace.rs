@@ -10,6 +10,7 @@ use super::adapter::{Adapter, AdapterError, ServerSideHandler};
 use super::emit::{BroadcastOperator, RemoteSocket};
 use super::error::EmitError;
 use super::handler::{ConnectHandler, Middleware};
+use super::recovery::Recovery;
 use super::rooms::{Members, Room};
 use super::socket::SocketRef;
 
@@ -32,6 +33,8 @@ pub(crate) struct NamespaceInner {
     parent: Option<Arc<DynamicNamespace>>,
     /// The cross-process part, when the server has an adapter.
     pub(crate) cluster: Option<Arc<dyn Adapter>>,
+    /// The server's connection state recovery, when it has it on.
+    pub(crate) recovery: Option<Arc<Recovery>>,
     /// Handlers of server-side events, by event name.
     server_handlers: RwLock<Vec<(String, ServerSideHandler)>>,
 }
@@ -50,6 +53,7 @@ impl NamespaceInner {
         handlers: SharedHandlers,
         parent: Option<Arc<DynamicNamespace>>,
         cluster: Option<Arc<dyn Adapter>>,
+        recovery: Option<Arc<Recovery>>,
     ) -> Arc<Self> {
         if let Some(cluster) = &cluster {
             cluster.add_namespace(name.as_str());
@@ -60,6 +64,7 @@ impl NamespaceInner {
             members: RwLock::new(Members::default()),
             parent,
             cluster,
+            recovery,
             server_handlers: RwLock::new(Vec::new()),
         })
     }
@@ -133,12 +138,14 @@ pub(crate) struct Registry {
     statics: RwLock<HashMap<String, Arc<NamespaceInner>>>,
     dynamics: RwLock<Vec<Arc<DynamicNamespace>>>,
     cluster: Option<Arc<dyn Adapter>>,
+    recovery: Option<Arc<Recovery>>,
 }
 
 impl Registry {
-    pub(crate) fn new(cluster: Option<Arc<dyn Adapter>>) -> Self {
+    pub(crate) fn new(cluster: Option<Arc<dyn Adapter>>, recovery: Option<Arc<Recovery>>) -> Self {
         Registry {
             cluster,
+            recovery,
             ..Registry::default()
         }
     }
@@ -163,7 +170,13 @@ impl Registry {
         statics
             .entry(name.as_str().to_owned())
             .or_insert_with(|| {
-                NamespaceInner::new(name, SharedHandlers::default(), None, self.cluster.clone())
+                NamespaceInner::new(
+                    name,
+                    SharedHandlers::default(),
+                    None,
+                    self.cluster.clone(),
+                    self.recovery.clone(),
+                )
             })
             .clone()
     }
@@ -202,6 +215,7 @@ impl Registry {
                 dynamic.handlers.clone(),
                 Some(dynamic.clone()),
                 self.cluster.clone(),
+                self.recovery.clone(),
             )
         });
         Some(child.clone())
@@ -354,6 +368,7 @@ impl NamespaceRef {
             Target::Dynamic(_) => BroadcastOperator::new(NamespaceInner::new(
                 Namespace::main(),
                 SharedHandlers::default(),
+                None,
                 None,
                 None,
             )),

@@ -3,11 +3,12 @@
 use std::any::{Any, TypeId};
 use std::borrow::Cow;
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use socketio_core::recovery::Pid;
 use socketio_core::{DisconnectReason, SocketId};
 use socketio_parser::{Namespace, RawArgs};
 
@@ -40,18 +41,43 @@ impl SocketHandlers {
     }
 }
 
+/// What the application stored on a socket. Shared, not copied, by a socket restored
+/// after a disconnection (as the reference server hands the same `socket.data` over).
+#[derive(Default)]
+pub(crate) struct SocketData {
+    /// Typed data, by type: a list, as a socket holds a few types at most (and a map inline
+    /// was 48 bytes of every socket, most of which store nothing).
+    extensions: Mutex<Vec<(TypeId, Box<dyn Any + Send + Sync>)>>,
+    /// The data other servers see (Node's `socket.data`).
+    shared: Mutex<serde_json::Value>,
+}
+
+impl std::fmt::Debug for SocketData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SocketData")
+    }
+}
+
+/// A socket's part in connection state recovery (when the server has it on).
+pub(crate) struct SocketRecovery {
+    pub(crate) pid: Pid,
+    pub(crate) recovered: bool,
+    /// The log's head when the socket was admitted (see `KeptSession::joined_at`).
+    pub(crate) joined_at: AtomicU64,
+}
+
 pub(crate) struct SocketInner {
     pub(crate) id: SocketId,
     pub(crate) ns: Arc<NamespaceInner>,
     pub(crate) outbound: Arc<Outbound>,
     pub(crate) handshake: Handshake,
     pub(crate) handlers: Mutex<SocketHandlers>,
-    /// Typed data, by type: a list, as a socket holds a few types at most (and a map inline
-    /// was 48 bytes of every socket, most of which store nothing).
-    extensions: Mutex<Vec<(TypeId, Box<dyn Any + Send + Sync>)>>,
+    /// Made when first used: most sockets store nothing, and an idle connection pays
+    /// for every byte it holds.
+    data: OnceLock<Arc<SocketData>>,
     pub(crate) connected: AtomicBool,
-    /// The data other servers see (Node's `socket.data`).
-    shared: Mutex<serde_json::Value>,
+    /// Boxed: off by default, and then one pointer inline.
+    pub(crate) recovery: Option<Box<SocketRecovery>>,
 }
 
 /// A handle on a socket: one client in one namespace. Cheap to clone; every
@@ -69,11 +95,24 @@ impl std::fmt::Debug for SocketRef {
 }
 
 impl SocketRef {
+    #[cfg(test)]
     pub(crate) fn new(
         id: SocketId,
         ns: Arc<NamespaceInner>,
         outbound: Arc<Outbound>,
         handshake: Handshake,
+    ) -> Self {
+        Self::with_state(id, ns, outbound, handshake, None, None)
+    }
+
+    /// A socket with data of its own or restored, and its recovery state.
+    pub(crate) fn with_state(
+        id: SocketId,
+        ns: Arc<NamespaceInner>,
+        outbound: Arc<Outbound>,
+        handshake: Handshake,
+        data: Option<Arc<SocketData>>,
+        recovery: Option<SocketRecovery>,
     ) -> Self {
         SocketRef(Arc::new(SocketInner {
             id,
@@ -81,10 +120,15 @@ impl SocketRef {
             outbound,
             handshake,
             handlers: Mutex::new(SocketHandlers::default()),
-            extensions: Mutex::new(Vec::new()),
+            data: data.map(OnceLock::from).unwrap_or_default(),
             connected: AtomicBool::new(false),
-            shared: Mutex::new(serde_json::Value::Null),
+            recovery: recovery.map(Box::new),
         }))
+    }
+
+    /// The socket's data, made if it had none.
+    pub(crate) fn data_handle(&self) -> &Arc<SocketData> {
+        self.0.data.get_or_init(Arc::default)
     }
 
     /// The socket's id: public, unrelated to the Engine.IO session id.
@@ -110,6 +154,14 @@ impl SocketRef {
     /// Whether the socket is connected (middleware passed, not yet disconnected).
     pub fn connected(&self) -> bool {
         self.0.connected.load(Ordering::Acquire)
+    }
+
+    /// Whether this socket is one that dropped for a moment and came back with
+    /// connection state recovery: the same id, rooms and data, and the packets it
+    /// missed sent before anything new (as `socket.recovered` in the reference server).
+    /// Always `false` when the server has recovery off.
+    pub fn recovered(&self) -> bool {
+        self.0.recovery.as_ref().is_some_and(|r| r.recovered)
     }
 
     // ----- handlers -----------------------------------------------------------------
@@ -295,12 +347,16 @@ impl SocketRef {
     /// `socket.data`; `null` until set). Typed data ([`insert_data`](Self::insert_data))
     /// stays on this server.
     pub fn set_shared_data(&self, value: serde_json::Value) {
-        *self.0.shared.lock().unwrap_or_else(|p| p.into_inner()) = value;
+        *self
+            .data_handle()
+            .shared
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = value;
     }
 
     /// The data set with [`set_shared_data`](Self::set_shared_data).
     pub fn shared_data(&self) -> serde_json::Value {
-        self.0
+        self.data_handle()
             .shared
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -319,7 +375,7 @@ impl SocketRef {
 
     fn extensions(&self) -> std::sync::MutexGuard<'_, Vec<(TypeId, Box<dyn Any + Send + Sync>)>> {
         // A panicking `Clone` of a stored value leaves the list itself whole.
-        self.0
+        self.data_handle()
             .extensions
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

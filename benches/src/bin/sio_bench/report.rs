@@ -8,8 +8,10 @@ use serde_json::{json, Value};
 use crate::scenarios::Outcome;
 
 /// The servers, in table order; the first is the one under test. `ours-axum` is the same
-/// server served by axum (the Socket.IO server as a tower layer), compared with `ours`.
-pub(crate) const SERVERS: [&str; 4] = ["ours", "node", "socketioxide", "ours-axum"];
+/// server served by axum (the Socket.IO server as a tower layer), and `ours-recovery` the
+/// same server with connection state recovery on, each compared with `ours`.
+pub(crate) const SERVERS: [&str; 5] =
+    ["ours", "node", "socketioxide", "ours-axum", "ours-recovery"];
 
 /// The scenarios, in table order.
 pub(crate) const SCENARIOS: [&str; 7] = [
@@ -197,8 +199,8 @@ pub(crate) fn table(lines: &[Value], only: Option<&str>) -> String {
         runs.insert((si, svi), v);
     }
     let mut out = String::new();
-    out.push_str("| scenario | metric | ours | node | socketioxide | ours-axum | ours vs node | ours vs socketioxide | ours vs ours-axum |\n");
-    out.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str("| scenario | metric | ours | node | socketioxide | ours-axum | ours-recovery | ours vs node | ours vs socketioxide | ours vs ours-axum | ours vs ours-recovery |\n");
+    out.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     let mut floors = String::new();
     for (si, scenario) in SCENARIOS.iter().enumerate() {
         let get = |svi: usize| runs.get(&(si, svi)).copied();
@@ -231,15 +233,17 @@ pub(crate) fn table(lines: &[Value], only: Option<&str>) -> String {
             };
             let name = if mi == 0 { *scenario } else { "" };
             out.push_str(&format!(
-                "| {name} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+                "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
                 m.label,
                 cell(0),
                 cell(1),
                 cell(2),
                 cell(3),
+                cell(4),
                 ratio(1),
                 ratio(2),
-                ratio(3)
+                ratio(3),
+                ratio(4)
             ));
         }
         // The floors: CPU efficiency everywhere, memory per idle connection.
@@ -285,6 +289,23 @@ pub(crate) fn table(lines: &[Value], only: Option<&str>) -> String {
                 "ours-axum costs {r:.3}× ours (at most {ceiling}×) {}",
                 if r <= ceiling { "met" } else { "NOT MET" }
             ));
+        }
+        // Recovery on: what it costs, reported (no ceiling).
+        let recovery = get(4)
+            .filter(|v| v["errors"].as_u64().unwrap_or(0) == 0)
+            .and_then(|v| v[key].as_f64());
+        match (ours, recovery) {
+            (Some(a), Some(b)) if *scenario == "idle" && a > 0.0 => parts.push(format!(
+                "ours-recovery holds {:.3}× ours per idle connection ({:+.0} bytes)",
+                b / a,
+                b - a
+            )),
+            (Some(a), Some(b)) if *scenario != "idle" && b > 0.0 => parts.push(format!(
+                "ours-recovery costs {:.3}× ours per message ({:+.2} µs CPU)",
+                a / b,
+                (1.0 / b - 1.0 / a) * 1e6
+            )),
+            _ => {}
         }
         let what = if *scenario == "idle" {
             "memory per idle connection"

@@ -522,11 +522,22 @@ async fn receiver(
 }
 
 /// The send time in a `broadcast` event `2["broadcast",{"t":..,"pad":".."}]`, if it is one
-/// and carries the expected padding.
+/// and carries the expected padding. A server with connection state recovery on appends
+/// the event's offset as a last argument (`...},"123"]`): it is skipped.
 fn broadcast_time(text: &[u8], pad: &[u8]) -> Option<u64> {
-    let body = text
-        .strip_prefix(&b"2[\"broadcast\",{"[..])?
-        .strip_suffix(&b"}]"[..])?;
+    let rest = text.strip_prefix(&b"2[\"broadcast\",{"[..])?;
+    let body = match rest.strip_suffix(&b"}]"[..]) {
+        Some(body) => body,
+        None => {
+            let quoted = rest.strip_suffix(&b"\"]"[..])?;
+            let open = quoted.iter().rposition(|&b| b == b'"')?;
+            let digits = &quoted[open + 1..];
+            if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            quoted[..open].strip_suffix(&b"},"[..])?
+        }
+    };
     let (t, other) = if let Some(rest) = body.strip_prefix(&b"\"t\":"[..]) {
         let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
         (&rest[..digits], rest[digits..].strip_prefix(b",")?)
@@ -760,6 +771,15 @@ mod tests {
         );
         assert_eq!(
             broadcast_time(br#"2["broadcast",{"t":,"pad":"x"}]"#, pad),
+            None
+        );
+        assert_eq!(
+            broadcast_time(br#"2["broadcast",{"t":56,"pad":"x"},"1234"]"#, pad),
+            Some(56),
+            "an offset after the data"
+        );
+        assert_eq!(
+            broadcast_time(br#"2["broadcast",{"t":56,"pad":"x"},"12a"]"#, pad),
             None
         );
     }
