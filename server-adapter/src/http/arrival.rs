@@ -123,6 +123,7 @@ impl<Io> Watched<Io> {
 
     /// A handle that tells, from another task, when this connection's latest request
     /// arrived; for a server that reads requests itself (hyper) and cannot say where one ends.
+    #[cfg(feature = "tower")]
     pub(crate) fn clock(&self) -> ArrivalClock {
         ArrivalClock {
             watch: self.watch.clone(),

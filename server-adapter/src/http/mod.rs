@@ -33,7 +33,9 @@ pub(crate) use arrival::Watched;
 pub use arrival::{Arrival, ArrivalClock};
 pub use chunked::ChunkedDecoder;
 pub use config::{Config, MAX_HEADERS_CAP};
-pub(crate) use conn::{is_connection_error, is_resource_error, serve_until_upgrade_watched};
+pub(crate) use conn::serve_until_upgrade_watched;
+#[cfg(feature = "axum")]
+pub(crate) use conn::{is_connection_error, is_resource_error};
 pub use conn::{serve, serve_connection, serve_until_upgrade};
 pub use error::{Error, InvalidHeader, RequestError};
 pub use request::{

@@ -10,7 +10,7 @@
 //! [`ArrivalStream`] gives it back: a stream that notes when its reads are woken (and has hyper
 //! write each response with one plain `send`, see its `AsyncWrite`), and an
 //! [`ArrivalClock`] the engine finds among the request's extensions. With axum, serve on an
-//! [`ArrivalListener`] and take [`Peer`] as the connection info:
+//! `ArrivalListener` and take `Peer` as the connection info:
 //!
 //! ```no_run
 //! use server_adapter::socketio::SocketIo;
@@ -29,7 +29,6 @@
 //! service: every client works the same, only requests of one session racing each other on
 //! two connections may be taken in the other order.
 
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -167,11 +166,11 @@ impl ArrivalListener {
 #[cfg(feature = "axum")]
 impl axum::serve::Listener for ArrivalListener {
     type Io = ArrivalStream<TcpStream>;
-    type Addr = SocketAddr;
+    type Addr = std::net::SocketAddr;
 
     /// Skips an error that concerns one connection; pauses 100 ms (logged) when the process
     /// runs out of descriptors or memory, and 1 s on any other error, instead of spinning.
-    async fn accept(&mut self) -> (Self::Io, SocketAddr) {
+    async fn accept(&mut self) -> (Self::Io, std::net::SocketAddr) {
         loop {
             let (stream, address) = match self.listener.accept().await {
                 Ok(accepted) => accepted,
@@ -196,7 +195,7 @@ impl axum::serve::Listener for ArrivalListener {
         }
     }
 
-    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+    fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
         self.listener.local_addr()
     }
 }
@@ -207,14 +206,14 @@ impl axum::serve::Listener for ArrivalListener {
 #[cfg(feature = "axum")]
 #[derive(Clone, Debug)]
 pub struct Peer {
-    address: SocketAddr,
+    address: std::net::SocketAddr,
     clock: ArrivalClock,
 }
 
 #[cfg(feature = "axum")]
 impl Peer {
     /// The peer's address.
-    pub fn address(&self) -> SocketAddr {
+    pub fn address(&self) -> std::net::SocketAddr {
         self.address
     }
 }

@@ -37,7 +37,7 @@
 //!   box: see [`UpgradedStream`] for which engine takes which server's connections.
 //! - Requests of one long-polling session racing each other on two connections are taken in
 //!   the order they arrived when the connections are served from an
-//!   [`ArrivalListener`] (axum) or as [`ArrivalStream`]s (hyper); otherwise in the order hyper
+//!   `ArrivalListener` (axum, with the `axum` feature) or as [`ArrivalStream`]s (hyper); otherwise in the order hyper
 //!   hands them over, which under load may be the other way round. See [`ArrivalStream`].
 //! - Graceful shutdown: call [`SocketIo::shutdown`](crate::socketio::SocketIo::shutdown) (or
 //!   [`EngineIo::shutdown`](crate::EngineIo::shutdown)) in the future given to axum's
