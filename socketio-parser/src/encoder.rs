@@ -66,7 +66,7 @@ impl Encoder {
 
     /// Encodes a packet.
     pub fn encode(&self, packet: &Packet) -> Encoded {
-        let size = 24 + packet.nsp.as_bytes().len() + packet.payload.as_ref().map_or(0, Bytes::len);
+        let size = 24 + packet.nsp.as_bytes().len() + packet.payload().map_or(0, Bytes::len);
         let mut out = BytesMut::with_capacity(size);
         let attachments = self.encode_into(packet, &mut out);
         Encoded {
@@ -89,7 +89,7 @@ impl Encoder {
             other => other,
         };
         write_header(out, kind, count, &packet.nsp, packet.ack);
-        if let Some(payload) = &packet.payload {
+        if let Some(payload) = packet.payload() {
             out.extend_from_slice(payload);
         }
         packet.attachments.clone()
