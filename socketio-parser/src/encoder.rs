@@ -80,7 +80,7 @@ impl Encoder {
     /// The kind written follows the attachments: an event or ack with attachments goes out as
     /// BINARY_EVENT / BINARY_ACK, without as EVENT / ACK.
     pub fn encode_into(&self, packet: &Packet, out: &mut BytesMut) -> Vec<Bytes> {
-        let count = packet.attachments.len();
+        let count = packet.attachments().len();
         let kind = match packet.kind {
             PacketKind::Event | PacketKind::BinaryEvent if count > 0 => PacketKind::BinaryEvent,
             PacketKind::Event | PacketKind::BinaryEvent => PacketKind::Event,
@@ -92,7 +92,7 @@ impl Encoder {
         if let Some(payload) = packet.payload() {
             out.extend_from_slice(payload);
         }
-        packet.attachments.clone()
+        packet.attachments().to_vec()
     }
 
     /// Encodes an event from serializable arguments.

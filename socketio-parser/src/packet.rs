@@ -147,7 +147,7 @@ impl PartialEq for Packet {
             && self.nsp == other.nsp
             && self.ack == other.ack
             && self.json() == other.json()
-            && self.attachments == other.attachments
+            && self.attachments() == other.attachments()
     }
 }
 
@@ -170,6 +170,10 @@ impl Packet {
 
     /// The binary attachments, in placeholder order.
     pub fn attachments(&self) -> &[Bytes] {
+        #[cfg(feature = "msgpack")]
+        if let Payload::Msgpack(data) = &self.payload {
+            return data.attachments();
+        }
         &self.attachments
     }
 
@@ -178,7 +182,8 @@ impl Packet {
         // The MessagePack data still holds the bytes; reading it would find binary that the
         // JSON no longer has. From now on the arguments are read from the JSON.
         #[cfg(feature = "msgpack")]
-        if let Payload::Msgpack(data) = &self.payload {
+        if let Payload::Msgpack(data) = &mut self.payload {
+            self.attachments = data.take_attachments();
             self.payload = Payload::Json(data.json(self.kind).clone());
         }
         std::mem::take(&mut self.attachments)
@@ -235,7 +240,7 @@ impl Packet {
         self.args_kind("arguments")?;
         #[cfg(feature = "msgpack")]
         if let Payload::Msgpack(data) = &self.payload {
-            return data.args(self.kind.is_event(), !self.attachments.is_empty());
+            return data.args(self.kind.is_event());
         }
         let text = self.json().text.as_ref().ok_or(ArgsError::NoArguments {
             kind: self.kind,
@@ -253,7 +258,7 @@ impl Packet {
     pub fn payload_as<'de, T: Deserialize<'de>>(&'de self) -> Result<T, ArgsError> {
         #[cfg(feature = "msgpack")]
         if let Payload::Msgpack(data) = &self.payload {
-            return data.payload_as(!self.attachments.is_empty());
+            return data.payload_as();
         }
         let text = self.json().text.as_ref().ok_or(ArgsError::NoArguments {
             kind: self.kind,
@@ -270,7 +275,7 @@ impl Packet {
         let text = json.text.as_ref()?;
         Some(RawArgs::from_checked(
             trim_end(text.slice(json.rest..text.len() - 1)),
-            self.attachments.clone(),
+            self.attachments().to_vec(),
         ))
     }
 
@@ -306,8 +311,8 @@ impl fmt::Debug for Packet {
         if let Some(p) = self.payload() {
             d.field("payload", &String::from_utf8_lossy(p));
         }
-        if !self.attachments.is_empty() {
-            let sizes: Vec<usize> = self.attachments.iter().map(Bytes::len).collect();
+        if !self.attachments().is_empty() {
+            let sizes: Vec<usize> = self.attachments().iter().map(Bytes::len).collect();
             d.field("attachment_sizes", &sizes);
         }
         d.finish()

@@ -13,12 +13,16 @@ use crate::args::EventName;
 use crate::error::ArgsError;
 use crate::packet::{Json, PacketKind};
 
-/// The data value of a decoded frame, and its JSON once something asked for it.
+/// The data value of a decoded frame, and its JSON and attachments once something asked for
+/// them.
 ///
 /// The arguments are read from the MessagePack (`de`), and so is the event name; only
 /// [`Packet::payload`](crate::Packet::payload), [`Packet::raw_args`](crate::Packet::raw_args)
 /// and comparing or printing the packet need the JSON. Writing it costs about as much as
-/// decoding the frame did, so it is written on the first such call and kept.
+/// decoding the frame did, so it is written on the first such call and kept. The
+/// attachments, slices of the frame, are listed on the first call that needs them
+/// ([`Packet::attachments`](crate::Packet::attachments), the JSON's users): reading
+/// arguments takes the binary values from the frame itself.
 ///
 /// `OnceLock` rather than `OnceCell`: a `Packet` stays `Sync`, so that a handler may hold
 /// `&Packet` across an `.await` on a multi-threaded runtime. It is a cache of a value the
@@ -30,37 +34,63 @@ pub(crate) struct Data {
     /// No string or key of the value is one that JSON escapes: the JSON path would borrow
     /// every string.
     plain: bool,
-    json: OnceLock<Json>,
+    /// How many binary values (attachments) the value holds.
+    binary: usize,
+    // Boxed, as they are rarely asked for: a `Packet` stays small to move.
+    json: OnceLock<Box<Json>>,
+    attachments: OnceLock<Box<[Bytes]>>,
 }
 
 impl Data {
-    /// `value` as `decode` accepted it, with its JSON if that is already written.
-    pub(super) fn new(value: Bytes, json: OnceLock<Json>, plain: bool) -> Self {
-        Data { value, plain, json }
+    /// `value` as `decode` accepted it, holding `binary` binary values, with its JSON if
+    /// that is already written.
+    pub(super) fn new(value: Bytes, json: Option<Json>, plain: bool, binary: usize) -> Self {
+        Data {
+            value,
+            plain,
+            binary,
+            json: json
+                .map(Box::new)
+                .map_or_else(OnceLock::new, OnceLock::from),
+            attachments: OnceLock::new(),
+        }
     }
 
     /// Reads the elements of the data array into `T` (see [`de`](super::de)), skipping the
-    /// event name when `skip_name`. `has_binary`: the packet has attachments.
+    /// event name when `skip_name`.
     pub(crate) fn args<'de, T: Deserialize<'de>>(
         &'de self,
         skip_name: bool,
-        has_binary: bool,
     ) -> Result<T, ArgsError> {
-        deserialize_args(&self.value, self.plain, skip_name, has_binary)
+        deserialize_args(&self.value, self.plain, skip_name, self.binary > 0)
     }
 
     /// Reads the whole data value into `T`.
-    pub(crate) fn payload_as<'de, T: Deserialize<'de>>(
-        &'de self,
-        has_binary: bool,
-    ) -> Result<T, ArgsError> {
-        deserialize_value(&self.value, self.plain, has_binary)
+    pub(crate) fn payload_as<'de, T: Deserialize<'de>>(&'de self) -> Result<T, ArgsError> {
+        deserialize_value(&self.value, self.plain, self.binary > 0)
+    }
+
+    /// The attachments: the binary values, depth first, left to right (the order of the
+    /// JSON's placeholders), as slices of the frame.
+    pub(crate) fn attachments(&self) -> &[Bytes] {
+        if self.binary == 0 {
+            return &[];
+        }
+        self.attachments
+            .get_or_init(|| list_binary(&self.value, self.binary).into_boxed_slice())
+    }
+
+    /// The attachments, taken out (the data is not read again after this).
+    pub(crate) fn take_attachments(&mut self) -> Vec<Bytes> {
+        self.attachments();
+        self.attachments.take().map(Vec::from).unwrap_or_default()
     }
 
     /// The JSON of the data, as the text decoder would hold it for a packet of kind `kind`
     /// (the kind the data was decoded with).
     pub(crate) fn json(&self, kind: PacketKind) -> &Json {
-        self.json.get_or_init(|| data_json(&self.value, kind))
+        self.json
+            .get_or_init(|| Box::new(data_json(&self.value, kind)))
     }
 
     /// The event name, read from the MessagePack: the same name the JSON gives.
@@ -88,4 +118,27 @@ impl Data {
         // JavaScript prints -0 as `0`.
         Some(EventName::Number(if f == 0.0 { 0.0 } else { f }))
     }
+}
+
+/// The `count` binary values of `value` (`bin`, and extensions other than `undefined` and
+/// `Date`), in the order of their heads.
+fn list_binary(value: &Bytes, count: usize) -> Vec<Bytes> {
+    let mut out = Vec::with_capacity(count);
+    let mut r = Reader::new(value);
+    // Values whose heads are still to read: containers add their elements.
+    let mut pending = 1u64;
+    while pending > 0 && out.len() < count {
+        pending -= 1;
+        // `decode` accepted the value: every head reads.
+        let Ok(head) = r.head() else { break };
+        match head {
+            Head::Array(n) => pending += u64::from(n),
+            Head::Map(n) => pending += 2 * u64::from(n),
+            Head::Bin { start, len } | Head::Ext { start, len, .. } => {
+                out.push(value.slice(start..start + len));
+            }
+            _ => {}
+        }
+    }
+    out
 }

@@ -10,8 +10,6 @@
 //! too small for its JSON to reach the limit (see [`json_fits`]), and writes the JSON while
 //! checking otherwise, exactly as it always did.
 
-use std::sync::OnceLock;
-
 use bytes::{Buf, Bytes};
 
 use super::data::Data;
@@ -134,9 +132,6 @@ struct Converter<'a, O> {
     frame: &'a Bytes,
     r: Reader<'a>,
     out: O,
-    /// The attachments, when they are kept (not while writing the JSON of data that
-    /// `decode` already accepted).
-    attachments: Option<Vec<Bytes>>,
     /// Binary values met so far: the next placeholder's number.
     attachment_count: usize,
     attachment_bytes: usize,
@@ -195,7 +190,6 @@ pub(super) fn decode_into<O: Out>(
         frame: &frame,
         r: Reader::new(&frame),
         out,
-        attachments: Some(Vec::new()),
         attachment_count: 0,
         attachment_bytes: 0,
         max_attachments: config.max_attachments,
@@ -267,9 +261,9 @@ pub(super) fn decode_into<O: Out>(
         }
         _ => kind,
     };
-    let attachments = c.attachments.take().unwrap_or_default();
-    let (has_date, plain) = (c.has_date, !c.escapes);
+    let (has_date, plain, binary) = (c.has_date, !c.escapes, c.attachment_count);
     let text = c.out.finish();
+    let mut attachments = Vec::new();
     let payload = match data {
         None => Payload::Json(Json::default()),
         Some((at, _, _)) => {
@@ -282,11 +276,11 @@ pub(super) fn decode_into<O: Out>(
                 name,
                 rest,
             });
-            let json = json.map_or_else(OnceLock::new, OnceLock::from);
-            let data = Data::new(value, json, plain);
+            let mut data = Data::new(value, json, plain, binary);
             if has_date {
                 // A `Date`'s string exists only in the JSON, where the JSON path hands it out
                 // borrowed: such arguments are read from the JSON.
+                attachments = data.take_attachments();
                 Payload::Json(data.json(kind).clone())
             } else {
                 // Arguments are read from the MessagePack itself (see `de`).
@@ -309,7 +303,6 @@ pub(super) fn data_json(value: &Bytes, kind: PacketKind) -> Json {
         frame: value,
         r: Reader::new(value),
         out: Vec::with_capacity((value.len() + value.len() / 4 + 16).min(4096)),
-        attachments: None,
         attachment_count: 0,
         attachment_bytes: 0,
         // Already checked.
@@ -542,19 +535,19 @@ impl<O: Out> Converter<'_, O> {
             Head::Int(n) => self.number(n as f64),
             Head::Float(f) => self.number(f),
             Head::Str { start, len } => Written::Str(self.string(at, start, len)?),
-            Head::Bin { start, len } => {
+            Head::Bin { len, .. } => {
                 // Its placeholder is an object at this depth of the text form.
                 self.enter(at, depth)?;
-                self.binary(at, start, len)?;
+                self.binary(at, len)?;
                 Written::Binary
             }
-            Head::Ext { ty, start, len } => {
+            Head::Ext { ty, len, .. } => {
                 // `[type, placeholder]`: the placeholder object is one level deeper.
                 self.enter(at, depth + 1)?;
                 put!(self.out, b"[");
                 put!(self.out, itoa::Buffer::new().format(ty).as_bytes());
                 put!(self.out, b",");
-                self.binary(at, start, len)?;
+                self.binary(at, len)?;
                 put!(self.out, b"]");
                 Written::Ext
             }
@@ -706,7 +699,7 @@ impl<O: Out> Converter<'_, O> {
         Ok(escaped)
     }
 
-    fn binary(&mut self, at: usize, start: usize, len: usize) -> Result<(), DecodeError> {
+    fn binary(&mut self, at: usize, len: usize) -> Result<(), DecodeError> {
         let num = self.attachment_count;
         if num >= self.max_attachments {
             return Err(DecodeError::TooManyAttachments {
@@ -716,9 +709,6 @@ impl<O: Out> Converter<'_, O> {
             });
         }
         self.attachment_count += 1;
-        if let Some(attachments) = &mut self.attachments {
-            attachments.push(self.frame.slice(start..start + len));
-        }
         self.attachment_bytes += len;
         if let Some(json) = self.out.json() {
             json.extend_from_slice(b"{\"_placeholder\":true,\"num\":");

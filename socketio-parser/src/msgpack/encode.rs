@@ -51,7 +51,7 @@ pub(crate) fn encode_packet(packet: &Packet) -> Result<Bytes, DecodeError> {
         packet.ack,
         packet.payload().map(|p| &p[..]),
         0,
-        &packet.attachments,
+        packet.attachments(),
     )
 }
 

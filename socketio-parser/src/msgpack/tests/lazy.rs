@@ -75,6 +75,15 @@ fn same(frame: &[u8], config: &DecoderConfig) {
             assert_eq!(c.payload(), w.payload(), "{frame:02x?}");
             assert_eq!(c, w, "{frame:02x?}");
             assert_eq!(c.attachments(), w.attachments());
+            // One attachment per placeholder of the JSON, each a slice of the frame.
+            let text: &[u8] = c.payload().map_or(&[], |p| &p[..]);
+            let marker = br#"{"_placeholder":true,"num":"#;
+            let placeholders = text.windows(marker.len()).filter(|w| w == marker).count();
+            assert_eq!(c.attachments().len(), placeholders, "{frame:02x?}");
+            let range = frame.as_ptr_range();
+            for a in c.attachments() {
+                assert!(range.contains(&a.as_ptr()) || a.is_empty(), "{frame:02x?}");
+            }
             // The name read from the MessagePack is the name the JSON gives.
             let json = c.json();
             let from_json = json
