@@ -29,8 +29,12 @@ use crate::packet::{Json, PacketKind};
 /// packet already determines, not state shared between tasks.
 #[derive(Clone)]
 pub(crate) struct Data {
-    /// The `data` value, a slice of the frame that [`decode`](super::decode) accepted.
-    value: Bytes,
+    /// The frame that [`decode`](super::decode) accepted; the data value is
+    /// `frame[start..end]`. Offsets rather than a narrowed `Bytes`: narrowing a `Bytes` that
+    /// owns a `Vec` can allocate, and positions stay the frame's.
+    frame: Bytes,
+    start: usize,
+    end: usize,
     /// No string or key of the value is one that JSON escapes: the JSON path would borrow
     /// every string.
     plain: bool,
@@ -42,11 +46,19 @@ pub(crate) struct Data {
 }
 
 impl Data {
-    /// `value` as `decode` accepted it, holding `binary` binary values, with its JSON if
-    /// that is already written.
-    pub(super) fn new(value: Bytes, json: Option<Json>, plain: bool, binary: usize) -> Self {
+    /// The data value `frame[start..end]` as `decode` accepted it, holding `binary` binary
+    /// values, with its JSON if that is already written.
+    pub(super) fn new(
+        frame: Bytes,
+        (start, end): (usize, usize),
+        json: Option<Json>,
+        plain: bool,
+        binary: usize,
+    ) -> Self {
         Data {
-            value,
+            frame,
+            start,
+            end,
             plain,
             binary,
             json: json
@@ -62,12 +74,18 @@ impl Data {
         &'de self,
         skip_name: bool,
     ) -> Result<T, ArgsError> {
-        deserialize_args(&self.value, self.plain, skip_name, self.binary > 0)
+        deserialize_args(
+            self.reader(),
+            &self.frame,
+            self.plain,
+            skip_name,
+            self.binary > 0,
+        )
     }
 
     /// Reads the whole data value into `T`.
     pub(crate) fn payload_as<'de, T: Deserialize<'de>>(&'de self) -> Result<T, ArgsError> {
-        deserialize_value(&self.value, self.plain, self.binary > 0)
+        deserialize_value(self.reader(), &self.frame, self.plain, self.binary > 0)
     }
 
     /// The attachments: the binary values, depth first, left to right (the order of the
@@ -77,7 +95,7 @@ impl Data {
             return &[];
         }
         self.attachments
-            .get_or_init(|| list_binary(&self.value, self.binary).into_boxed_slice())
+            .get_or_init(|| list_binary(&self.frame, self.reader(), self.binary).into_boxed_slice())
     }
 
     /// The attachments, taken out (the data is not read again after this).
@@ -86,11 +104,19 @@ impl Data {
         self.attachments.take().map(Vec::from).unwrap_or_default()
     }
 
+    /// A reader at the data value, reading no further.
+    fn reader(&self) -> Reader<'_> {
+        Reader {
+            buf: &self.frame[..self.end],
+            pos: self.start,
+        }
+    }
+
     /// The JSON of the data, as the text decoder would hold it for a packet of kind `kind`
     /// (the kind the data was decoded with).
     pub(crate) fn json(&self, kind: PacketKind) -> &Json {
         self.json
-            .get_or_init(|| Box::new(data_json(&self.value, kind)))
+            .get_or_init(|| Box::new(data_json(&self.frame, self.reader(), kind)))
     }
 
     /// The event name, read from the MessagePack: the same name the JSON gives.
@@ -100,13 +126,13 @@ impl Data {
         }
         // `decode` checked that an event's data is an array whose first element is a
         // UTF-8 string or a finite number.
-        let mut r = Reader::new(&self.value);
+        let mut r = self.reader();
         let Ok(Head::Array(1..)) = r.head() else {
             return None;
         };
         let f = match r.head().ok()? {
             Head::Str { start, len } => {
-                let name = std::str::from_utf8(&self.value[start..start + len]).ok()?;
+                let name = std::str::from_utf8(&self.frame[start..start + len]).ok()?;
                 return Some(EventName::Str(Cow::Borrowed(name)));
             }
             // As JavaScript reads the number, and the JSON text it prints reads back.
@@ -120,11 +146,10 @@ impl Data {
     }
 }
 
-/// The `count` binary values of `value` (`bin`, and extensions other than `undefined` and
-/// `Date`), in the order of their heads.
-fn list_binary(value: &Bytes, count: usize) -> Vec<Bytes> {
+/// The `count` binary values of the value at `r` (`bin`, and extensions other than
+/// `undefined` and `Date`), in the order of their heads, as slices of `frame`.
+fn list_binary(frame: &Bytes, mut r: Reader<'_>, count: usize) -> Vec<Bytes> {
     let mut out = Vec::with_capacity(count);
-    let mut r = Reader::new(value);
     // Values whose heads are still to read: containers add their elements.
     let mut pending = 1u64;
     while pending > 0 && out.len() < count {
@@ -135,7 +160,7 @@ fn list_binary(value: &Bytes, count: usize) -> Vec<Bytes> {
             Head::Array(n) => pending += u64::from(n),
             Head::Map(n) => pending += 2 * u64::from(n),
             Head::Bin { start, len } | Head::Ext { start, len, .. } => {
-                out.push(value.slice(start..start + len));
+                out.push(frame.slice(start..start + len));
             }
             _ => {}
         }

@@ -10,7 +10,7 @@
 //! too small for its JSON to reach the limit (see [`json_fits`]), and writes the JSON while
 //! checking otherwise, exactly as it always did.
 
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 
 use super::data::Data;
 use super::date;
@@ -268,15 +268,12 @@ pub(super) fn decode_into<O: Out>(
         None => Payload::Json(Json::default()),
         Some((at, _, _)) => {
             // The frame itself becomes the data: no reference count to take.
-            let mut value = frame;
-            value.truncate(data_end);
-            value.advance(at);
             let json = text.map(|text| Json {
                 text: Some(text),
                 name,
                 rest,
             });
-            let mut data = Data::new(value, json, plain, binary);
+            let mut data = Data::new(frame, (at, data_end), json, plain, binary);
             if has_date {
                 // A `Date`'s string exists only in the JSON, where the JSON path hands it out
                 // borrowed: such arguments are read from the JSON.
@@ -297,12 +294,14 @@ pub(super) fn decode_into<O: Out>(
     })
 }
 
-/// The JSON of data that [`decode`] accepted for a packet of kind `kind`.
-pub(super) fn data_json(value: &Bytes, kind: PacketKind) -> Json {
+/// The JSON of the data value at `r` in `frame`, which [`decode`] accepted for a packet of
+/// kind `kind`.
+pub(super) fn data_json(frame: &Bytes, r: Reader<'_>, kind: PacketKind) -> Json {
+    let len = r.buf.len() - r.pos;
     let mut c = Converter {
-        frame: value,
-        r: Reader::new(value),
-        out: Vec::with_capacity((value.len() + value.len() / 4 + 16).min(4096)),
+        frame,
+        r,
+        out: Vec::with_capacity((len + len / 4 + 16).min(4096)),
         attachment_count: 0,
         attachment_bytes: 0,
         // Already checked.

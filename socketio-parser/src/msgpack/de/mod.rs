@@ -61,33 +61,36 @@ const JSON_DEPTH_LIMIT: usize = 128;
 /// event name when `skip_name`. `plain`: no string of `data` is one that JSON escapes.
 /// `has_binary`: the packet has attachments (`bin` values).
 pub(crate) fn deserialize_args<'de, T: Deserialize<'de>>(
-    data: &'de Bytes,
+    data: Reader<'de>,
+    frame: &'de Bytes,
     plain: bool,
     skip_name: bool,
     has_binary: bool,
 ) -> Result<T, ArgsError> {
-    read(data, plain, has_binary, |de| {
+    read(data, frame, plain, has_binary, |de| {
         de.deserialize_seq(ArgsVisitor::new(skip_name))
     })
 }
 
 /// Reads the whole data value `data` into `T`.
 pub(crate) fn deserialize_value<'de, T: Deserialize<'de>>(
-    data: &'de Bytes,
+    data: Reader<'de>,
+    frame: &'de Bytes,
     plain: bool,
     has_binary: bool,
 ) -> Result<T, ArgsError> {
-    read(data, plain, has_binary, |de| T::deserialize(de))
+    read(data, frame, plain, has_binary, |de| T::deserialize(de))
 }
 
 fn read<'de, T>(
-    data: &'de Bytes,
+    data: Reader<'de>,
+    frame: &'de Bytes,
     plain: bool,
     has_binary: bool,
     f: impl FnOnce(&mut ValueReader<'de>) -> Result<T, Error>,
 ) -> Result<T, ArgsError> {
     let mut de = ValueReader {
-        r: Reader::new(data),
+        r: data,
         depth: 0,
         reached: 0,
         plain,
@@ -95,7 +98,7 @@ fn read<'de, T>(
     if !has_binary {
         return Ok(f(&mut de)?);
     }
-    let (value, claimed) = with_shared(data, || f(&mut de));
+    let (value, claimed) = with_shared(frame, || f(&mut de));
     let unread = de.reached.saturating_sub(claimed);
     // A type that cannot hold bytes usually refuses them: the JSON path, where it reads a
     // placeholder object instead, reports that as binary it could not read.
