@@ -473,7 +473,11 @@ impl<O: Out> Converter<'_, O> {
         }
     }
 
-    fn check_size(&self) -> Result<(), DecodeError> {
+    fn check_size(&mut self) -> Result<(), DecodeError> {
+        if self.out.json().is_none() {
+            // Nothing written: `decode` made sure the JSON cannot reach the limit.
+            return Ok(());
+        }
         let size = self.out.len() + self.attachment_bytes;
         if size > self.max_size {
             return Err(DecodeError::PacketTooLarge {
@@ -681,13 +685,21 @@ impl<O: Out> Converter<'_, O> {
 
     /// Writes a string as `JSON.stringify` does (with nothing written, checks that it is
     /// UTF-8); returns whether JSON escapes any of it.
+    #[inline(always)]
     fn string(&mut self, at: usize, start: usize, len: usize) -> Result<bool, DecodeError> {
+        // ASCII with nothing to escape, the usual string, checked here in one word or pass.
+        if self.out.json().is_none() && is_plain_at(self.frame, start, len) {
+            return Ok(false);
+        }
+        self.string_slowly(at, start, len)
+    }
+
+    #[inline(never)]
+    fn string_slowly(&mut self, at: usize, start: usize, len: usize) -> Result<bool, DecodeError> {
         let frame: &[u8] = self.frame;
         let raw = &frame[start..start + len];
         let escaped = match self.out.json() {
             Some(json) => write_json_string(json, raw),
-            // ASCII with nothing to escape, the usual string, in one pass.
-            None if is_plain_at(frame, start, len) => Ok(false),
             None => match std::str::from_utf8(raw) {
                 Ok(_) => Ok(needs_escape(raw)),
                 Err(_) => Err(()),
