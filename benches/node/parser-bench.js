@@ -77,8 +77,9 @@ for (const [name, data] of Object.entries(cases)) {
     return last;
   });
   rows.push({ case: name, op: "decode", ns: decodeNs });
-  // JSON.parse already built the arguments: decode is all a handler needs.
+  // JSON.parse already built the arguments: decode is all a handler needs, dynamic or not.
   rows.push({ case: name, op: "decode+args", ns: decodeNs });
+  rows.push({ case: name, op: "decode+typed", ns: decodeNs });
   rows.push({
     case: name,
     op: "encode",
@@ -102,6 +103,7 @@ for (const [name, data] of Object.entries(cases)) {
   });
   rows.push({ case: name, op: "msgpack decode", ns: decodeNs });
   rows.push({ case: name, op: "msgpack decode+args", ns: decodeNs });
+  rows.push({ case: name, op: "msgpack decode+typed", ns: decodeNs });
   rows.push({
     case: name,
     op: "msgpack encode",

@@ -6,10 +6,15 @@
 //! * 0x02..=0x05: a MessagePack frame decoded with tighter limits; 0x06 with no limit on
 //!   attachments; anything else: the whole input is a frame, default limits.
 //!
+//! Checked for every frame: decoding it without a size limit (the JSON left unwritten) has
+//! the outcome of decoding it with the mode's limit (the JSON written while checking, when
+//! the frame is large enough to reach it), but for the size error itself.
+//!
 //! Checked for a decoded packet besides "no panic": its two encodings (direct, and through
 //! the text encoder) are the same bytes and decode to the same packet; its text form decodes
 //! with the text decoder to the same packet (so what the transcoder makes is a valid text
-//! packet); the lazy accessors never panic; the arguments read straight from the frame
+//! packet) with the same event name (read from the frame on one side, the JSON on the
+//! other); the lazy accessors never panic; the arguments read straight from the frame
 //! (`args`, `payload_as`) equal those the JSON path reads from the text form, for
 //! `Vec<Value>`, `Vec<serde_json::Value>` and a typed struct with binary fields.
 
@@ -19,7 +24,7 @@ use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use serde::Deserialize;
 use socketio_parser::{
-    msgpack, ArgsError, Binary, Decoder, DecoderConfig, Encoder, Packet, Status, Value,
+    msgpack, ArgsError, Binary, DecodeError, Decoder, DecoderConfig, Encoder, Packet, Status, Value,
 };
 
 #[derive(Debug, PartialEq, Deserialize)]
@@ -50,7 +55,18 @@ fuzz_target!(|data: &[u8]| {
         ),
         _ => (DecoderConfig::default(), data),
     };
-    if let Ok(packet) = msgpack::decode(Bytes::copy_from_slice(frame), &config) {
+    let frame = Bytes::copy_from_slice(frame);
+    let decoded = msgpack::decode(frame.clone(), &config);
+    // Without a size limit the JSON is never written while decoding; with a tight one it is
+    // (to be measured). Either way the outcome is the same, but for the size itself.
+    let unlimited = msgpack::decode(frame, &config.clone().with_max_packet_size(usize::MAX));
+    match (&decoded, &unlimited) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b),
+        (Err(DecodeError::PacketTooLarge { .. }), _) => {}
+        (Err(a), Err(b)) => assert_eq!(a, b),
+        _ => panic!("limited {decoded:?}, unlimited {unlimited:?}"),
+    }
+    if let Ok(packet) = decoded {
         assert!(packet.attachments().len() <= config.max_attachments);
         check_packet(&packet, &config);
     }
@@ -97,6 +113,11 @@ fn check_packet(packet: &Packet, config: &DecoderConfig) {
         Status::NeedsAttachments(n) => panic!("the text form still needs {n} attachments"),
     };
     assert_eq!(&decoded, packet);
+    // The name read from the frame is the one the text form gives.
+    assert_eq!(
+        packet.event_name().map(|n| n.to_string()),
+        decoded.event_name().map(|n| n.to_string())
+    );
 
     // `packet` reads its arguments from the frame, `decoded` from the JSON text.
     same(packet.args::<Vec<Value>>(), decoded.args::<Vec<Value>>());

@@ -9,7 +9,7 @@ use crate::encoder::{check_event_name, write_raw_array};
 use crate::error::EncodeError;
 use crate::json_out::{write_array, write_value, ArrayLayout};
 use crate::namespace::Namespace;
-use crate::packet::{NameSpan, Packet, PacketKind};
+use crate::packet::{Json, NameSpan, Packet, PacketKind, Payload};
 
 impl Packet {
     fn bare(kind: PacketKind, nsp: Namespace) -> Packet {
@@ -17,12 +17,8 @@ impl Packet {
             kind,
             nsp,
             ack: None,
-            payload: None,
-            name: None,
-            rest: 0,
+            payload: Payload::Json(Json::default()),
             attachments: Vec::new(),
-            #[cfg(feature = "msgpack")]
-            msgpack: None,
         }
     }
 
@@ -88,7 +84,10 @@ impl Packet {
             return Err(EncodeError::InvalidPayload { kind, expected });
         }
         Ok(Packet {
-            payload: Some(out.freeze()),
+            payload: Payload::Json(Json {
+                text: Some(out.freeze()),
+                ..Json::default()
+            }),
             ..Packet::bare(kind, nsp)
         })
     }
@@ -165,9 +164,11 @@ impl Packet {
             string: Some(payload[start..end].contains(&b'\\')),
         });
         Packet {
-            payload: Some(payload),
-            name,
-            rest,
+            payload: Payload::Json(Json {
+                text: Some(payload),
+                name,
+                rest,
+            }),
             attachments,
             ..Packet::bare(kind, nsp)
         }

@@ -6,7 +6,7 @@ use crate::args::scan_error;
 use crate::config::DecoderConfig;
 use crate::error::{DecodeError, JsonError};
 use crate::header;
-use crate::packet::{NameSpan, Packet, PacketKind};
+use crate::packet::{Json, NameSpan, Packet, PacketKind, Payload};
 use crate::scan::{self, JsonType, Placeholders, Scan};
 
 /// The names an EVENT must not use: they mean something to the Socket.IO and Node.js
@@ -207,12 +207,12 @@ fn decode_text(frame: &Bytes, config: &DecoderConfig) -> Result<(Packet, usize),
         kind: header.kind,
         nsp: header.nsp,
         ack: header.ack,
-        payload,
-        name,
-        rest,
+        payload: Payload::Json(Json {
+            text: payload,
+            name,
+            rest,
+        }),
         attachments: Vec::with_capacity(count),
-        #[cfg(feature = "msgpack")]
-        msgpack: None,
     };
     Ok((packet, count))
 }

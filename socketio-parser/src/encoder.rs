@@ -66,7 +66,7 @@ impl Encoder {
 
     /// Encodes a packet.
     pub fn encode(&self, packet: &Packet) -> Encoded {
-        let size = 24 + packet.nsp.as_bytes().len() + packet.payload.as_ref().map_or(0, Bytes::len);
+        let size = 24 + packet.nsp.as_bytes().len() + packet.payload().map_or(0, Bytes::len);
         let mut out = BytesMut::with_capacity(size);
         let attachments = self.encode_into(packet, &mut out);
         Encoded {
@@ -80,7 +80,7 @@ impl Encoder {
     /// The kind written follows the attachments: an event or ack with attachments goes out as
     /// BINARY_EVENT / BINARY_ACK, without as EVENT / ACK.
     pub fn encode_into(&self, packet: &Packet, out: &mut BytesMut) -> Vec<Bytes> {
-        let count = packet.attachments.len();
+        let count = packet.attachments().len();
         let kind = match packet.kind {
             PacketKind::Event | PacketKind::BinaryEvent if count > 0 => PacketKind::BinaryEvent,
             PacketKind::Event | PacketKind::BinaryEvent => PacketKind::Event,
@@ -89,10 +89,10 @@ impl Encoder {
             other => other,
         };
         write_header(out, kind, count, &packet.nsp, packet.ack);
-        if let Some(payload) = &packet.payload {
+        if let Some(payload) = packet.payload() {
             out.extend_from_slice(payload);
         }
-        packet.attachments.clone()
+        packet.attachments().to_vec()
     }
 
     /// Encodes an event from serializable arguments.

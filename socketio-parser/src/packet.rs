@@ -94,6 +94,29 @@ pub(crate) struct NameSpan {
     pub(crate) string: Option<bool>,
 }
 
+/// The payload as JSON text: the text, where the event name is, where the arguments start.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Json {
+    /// The payload JSON, exactly (no surrounding whitespace); placeholders left in place.
+    pub(crate) text: Option<Bytes>,
+    /// Events: the name.
+    pub(crate) name: Option<NameSpan>,
+    /// Events and acks: offset in `text` of the first argument, or of the closing bracket
+    /// when there is none.
+    pub(crate) rest: usize,
+}
+
+/// What a packet holds its payload as.
+#[derive(Clone)]
+pub(crate) enum Payload {
+    /// JSON text: a packet decoded from text, or built.
+    Json(Json),
+    /// A packet decoded from a MessagePack frame: its data value, a slice of the frame, and
+    /// its JSON written only when something asks for it.
+    #[cfg(feature = "msgpack")]
+    Msgpack(crate::msgpack::Data),
+}
+
 /// One Socket.IO packet: kind, namespace, optional ack id, JSON payload and attachments.
 ///
 /// A decoded packet keeps its payload as a [`Bytes`] slice of the received frame and its
@@ -112,18 +135,8 @@ pub struct Packet {
     pub(crate) kind: PacketKind,
     pub(crate) nsp: Namespace,
     pub(crate) ack: Option<AckId>,
-    /// The payload JSON, exactly (no surrounding whitespace); placeholders left in place.
-    pub(crate) payload: Option<Bytes>,
-    /// Events: the name.
-    pub(crate) name: Option<NameSpan>,
-    /// Events and acks: offset in `payload` of the first argument, or of the closing bracket
-    /// when there is none.
-    pub(crate) rest: usize,
+    pub(crate) payload: Payload,
     pub(crate) attachments: Vec<Bytes>,
-    /// A packet decoded from a MessagePack frame: its data value, a slice of the frame.
-    /// `args` and `payload_as` read it instead of the JSON (the same values, faster).
-    #[cfg(feature = "msgpack")]
-    pub(crate) msgpack: Option<Bytes>,
 }
 
 /// Two packets are equal when they say the same: the form a packet was decoded from (text
@@ -133,10 +146,8 @@ impl PartialEq for Packet {
         self.kind == other.kind
             && self.nsp == other.nsp
             && self.ack == other.ack
-            && self.payload == other.payload
-            && self.name == other.name
-            && self.rest == other.rest
-            && self.attachments == other.attachments
+            && self.json() == other.json()
+            && self.attachments() == other.attachments()
     }
 }
 
@@ -159,34 +170,54 @@ impl Packet {
 
     /// The binary attachments, in placeholder order.
     pub fn attachments(&self) -> &[Bytes] {
+        #[cfg(feature = "msgpack")]
+        if let Payload::Msgpack(data) = &self.payload {
+            return data.attachments();
+        }
         &self.attachments
     }
 
     /// Takes the attachments out of the packet.
     pub fn take_attachments(&mut self) -> Vec<Bytes> {
         // The MessagePack data still holds the bytes; reading it would find binary that the
-        // JSON no longer has.
+        // JSON no longer has. From now on the arguments are read from the JSON.
         #[cfg(feature = "msgpack")]
-        {
-            self.msgpack = None;
+        if let Payload::Msgpack(data) = &mut self.payload {
+            self.attachments = data.take_attachments();
+            self.payload = Payload::Json(data.json(self.kind).clone());
         }
         std::mem::take(&mut self.attachments)
     }
 
     /// The payload JSON as received (placeholders not replaced), if there is one.
+    ///
+    /// A packet from `msgpack::decode` (feature `msgpack`) writes its JSON on the first call
+    /// (or the first of [`raw_args`](Packet::raw_args), comparing or printing the packet)
+    /// and keeps it.
     pub fn payload(&self) -> Option<&Bytes> {
-        self.payload.as_ref()
+        self.json().text.as_ref()
     }
 
     /// The event name of an EVENT / BINARY_EVENT, read in place: a string (borrowed unless
     /// it holds escapes) or a number. `None` for other kinds.
     pub fn event_name(&self) -> Option<EventName<'_>> {
-        let span = self.name?;
-        let payload = self.payload.as_ref()?;
-        Some(args::event_name(
-            &payload[span.start..span.end],
-            span.string,
-        ))
+        #[cfg(feature = "msgpack")]
+        if let Payload::Msgpack(data) = &self.payload {
+            return data.event_name(self.kind);
+        }
+        let json = self.json();
+        let span = json.name?;
+        let text = json.text.as_ref()?;
+        Some(args::event_name(&text[span.start..span.end], span.string))
+    }
+
+    /// The payload as JSON text, written now if the packet holds MessagePack data.
+    pub(crate) fn json(&self) -> &Json {
+        match &self.payload {
+            Payload::Json(json) => json,
+            #[cfg(feature = "msgpack")]
+            Payload::Msgpack(data) => data.json(self.kind),
+        }
     }
 
     /// Deserializes the arguments: for an event, the elements after its name; for an ack, all
@@ -206,16 +237,16 @@ impl Packet {
     /// [`ArgsError::NoArguments`] for kinds other than events and acks, [`ArgsError::Json`]
     /// when the arguments do not fit `T`.
     pub fn args<'de, T: Deserialize<'de>>(&'de self) -> Result<T, ArgsError> {
-        let payload = self.args_payload("arguments")?;
+        self.args_kind("arguments")?;
         #[cfg(feature = "msgpack")]
-        if let Some(data) = &self.msgpack {
-            return crate::msgpack::deserialize_args(
-                data,
-                self.kind.is_event(),
-                !self.attachments.is_empty(),
-            );
+        if let Payload::Msgpack(data) = &self.payload {
+            return data.args(self.kind.is_event());
         }
-        args::deserialize_args(payload, self.kind.is_event(), &self.attachments)
+        let text = self.json().text.as_ref().ok_or(ArgsError::NoArguments {
+            kind: self.kind,
+            what: "arguments",
+        })?;
+        args::deserialize_args(text, self.kind.is_event(), &self.attachments)
     }
 
     /// Deserializes the whole payload, e.g. the auth object of a CONNECT or the object of a
@@ -225,35 +256,39 @@ impl Packet {
     /// [`ArgsError::NoArguments`] when the packet has no payload, [`ArgsError::Json`] when it
     /// does not fit `T`.
     pub fn payload_as<'de, T: Deserialize<'de>>(&'de self) -> Result<T, ArgsError> {
-        let payload = self.payload.as_ref().ok_or(ArgsError::NoArguments {
+        #[cfg(feature = "msgpack")]
+        if let Payload::Msgpack(data) = &self.payload {
+            return data.payload_as();
+        }
+        let text = self.json().text.as_ref().ok_or(ArgsError::NoArguments {
             kind: self.kind,
             what: "payload",
         })?;
-        #[cfg(feature = "msgpack")]
-        if let Some(data) = &self.msgpack {
-            return crate::msgpack::deserialize_value(data, !self.attachments.is_empty());
-        }
-        args::deserialize_value(payload, &self.attachments)
+        args::deserialize_value(text, &self.attachments)
     }
 
     /// The arguments as raw JSON plus attachments, to encode again without parsing them
     /// (forwarding, echoing). `None` for kinds other than events and acks.
     pub fn raw_args(&self) -> Option<RawArgs> {
-        let payload = self.args_payload("arguments").ok()?;
+        self.args_kind("arguments").ok()?;
+        let json = self.json();
+        let text = json.text.as_ref()?;
         Some(RawArgs::from_checked(
-            trim_end(payload.slice(self.rest..payload.len() - 1)),
-            self.attachments.clone(),
+            trim_end(text.slice(json.rest..text.len() - 1)),
+            self.attachments().to_vec(),
         ))
     }
 
-    fn args_payload(&self, what: &'static str) -> Result<&Bytes, ArgsError> {
-        match &self.payload {
-            Some(p) if self.kind.is_event() || self.kind.is_ack() => Ok(p),
-            _ => Err(ArgsError::NoArguments {
-                kind: self.kind,
-                what,
-            }),
+    /// Events and acks have arguments (a packet of another kind is refused before its
+    /// payload is looked at).
+    fn args_kind(&self, what: &'static str) -> Result<(), ArgsError> {
+        if self.kind.is_event() || self.kind.is_ack() {
+            return Ok(());
         }
+        Err(ArgsError::NoArguments {
+            kind: self.kind,
+            what,
+        })
     }
 }
 
@@ -273,11 +308,11 @@ impl fmt::Debug for Packet {
         if let Some(ack) = self.ack {
             d.field("ack", &ack.get());
         }
-        if let Some(p) = &self.payload {
+        if let Some(p) = self.payload() {
             d.field("payload", &String::from_utf8_lossy(p));
         }
-        if !self.attachments.is_empty() {
-            let sizes: Vec<usize> = self.attachments.iter().map(Bytes::len).collect();
+        if !self.attachments().is_empty() {
+            let sizes: Vec<usize> = self.attachments().iter().map(Bytes::len).collect();
             d.field("attachment_sizes", &sizes);
         }
         d.finish()

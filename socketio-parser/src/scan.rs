@@ -565,23 +565,29 @@ impl<'b> Scanner<'b, '_, '_> {
     }
 }
 
+/// The high bit of each byte of `w` that is `"`, `\`, a control byte or a non-ASCII byte,
+/// and perhaps of bytes above the lowest such byte (the lowest flagged byte is exact).
+#[inline(always)]
+fn special_bytes(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let quote = w ^ (ONES * u64::from(b'"'));
+    let backslash = w ^ (ONES * u64::from(b'\\'));
+    // A byte is flagged when it is zero (in `quote`/`backslash`), below 0x20 or >= 0x80.
+    let special = (quote.wrapping_sub(ONES) & !quote)
+        | (backslash.wrapping_sub(ONES) & !backslash)
+        | w.wrapping_sub(ONES * 0x20)
+        | w;
+    special & HIGHS
+}
+
 /// Returns the first offset at or after `pos` holding `"`, `\`, a control byte or a non-ASCII
 /// byte (or `buf.len()`), looking at eight bytes at a time.
 #[inline]
 pub(crate) fn skip_plain(buf: &[u8], mut pos: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
     while let Some(chunk) = buf.get(pos..pos + 8) {
         let w = u64::from_le_bytes(chunk.try_into().expect("the slice is 8 bytes long"));
-        let quote = w ^ (ONES * u64::from(b'"'));
-        let backslash = w ^ (ONES * u64::from(b'\\'));
-        // A byte is flagged when it is zero (in `quote`/`backslash`), below 0x20 or >= 0x80.
-        // The lowest flagged byte is exact; bytes above it may be flagged falsely.
-        let special = (quote.wrapping_sub(ONES) & !quote)
-            | (backslash.wrapping_sub(ONES) & !backslash)
-            | w.wrapping_sub(ONES * 0x20)
-            | w;
-        let special = special & HIGHS;
+        let special = special_bytes(w);
         if special != 0 {
             return pos + (special.trailing_zeros() / 8) as usize;
         }
@@ -594,6 +600,23 @@ pub(crate) fn skip_plain(buf: &[u8], mut pos: usize) -> usize {
         pos += 1;
     }
     pos
+}
+
+/// Whether `buf[start..start + len]` is ASCII holding nothing that JSON escapes. A short run
+/// is checked as one word read from `buf`, the bytes after the run masked out.
+#[cfg(feature = "msgpack")]
+#[inline]
+pub(crate) fn is_plain_at(buf: &[u8], start: usize, len: usize) -> bool {
+    if len < 8 {
+        if let Some(chunk) = buf.get(start..start + 8) {
+            let w = u64::from_le_bytes(chunk.try_into().expect("the slice is 8 bytes long"));
+            let keep = (1u64 << (len * 8)) - 1;
+            // The masked-out bytes become `a`, which is plain.
+            let w = (w & keep) | (0x6161_6161_6161_6161 & !keep);
+            return special_bytes(w) == 0;
+        }
+    }
+    skip_plain(&buf[start..start + len], 0) == len
 }
 
 /// Whether the JSON string contents `raw` (between the quotes, escapes undecoded) decode to the

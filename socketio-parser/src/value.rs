@@ -423,8 +423,10 @@ impl<'de> Visitor<'de> for ValueVisitor {
             // A repeated key keeps its first place and takes the last value, as in JSON.parse.
             out.insert(k, v);
         }
-        if let Some(num) = placeholder_num(&out) {
-            if attachments_in_reach() {
+        // Only two-member objects can be placeholders; the thread-local is cheaper to ask
+        // than the map, whose lookup hashes.
+        if out.len() == 2 && attachments_in_reach() {
+            if let Some(num) = placeholder_num(&out) {
                 return claim(num)
                     .map(|b| Value::Binary(Binary::from(b)))
                     .map_err(unreachable_placeholder);

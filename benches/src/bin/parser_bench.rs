@@ -7,12 +7,17 @@
 //! Operations:
 //! * `decode`: text frame (and binary frames) in, complete packet out. This crate validates
 //!   the JSON and keeps it as bytes; the npm decoder parses it into objects.
-//! * `decode+args`: `decode`, then the event name and the arguments deserialized into Rust
-//!   types, the work a handler would add. The Node figure is its `decode`, which already
-//!   includes parsing.
+//! * `decode+args`: `decode`, then the event name and the arguments read into dynamic
+//!   values (`Vec<socketio_parser::Value>`: objects with their keys in order, strings,
+//!   numbers, bytes), the same work as the npm decoder, which hands a handler JavaScript
+//!   objects: the Node figure is its `decode`, which already includes parsing.
+//! * `decode+typed`: `decode`, then the event name and the arguments deserialized into the
+//!   handler's Rust types (borrowed `&str` for `small`). Less work than building dynamic
+//!   values (no keys to allocate), so it is not the like-for-like row; it shows what a
+//!   handler with typed arguments pays. The Node figure is its `decode` again.
 //! * `encode`: arguments in, text frame (and attachments) out.
-//! * `msgpack decode`, `msgpack decode+args`, `msgpack encode`: the same through the
-//!   MessagePack transcoder (`socketio_parser::msgpack`) beside the npm
+//! * `msgpack decode`, `msgpack decode+args`, `msgpack decode+typed`, `msgpack encode`: the
+//!   same through the MessagePack transcoder (`socketio_parser::msgpack`) beside the npm
 //!   `socket.io-msgpack-parser`: one binary frame in, the packet out; arguments in, the text
 //!   encoder then the transcoder, one frame out (the path of a server that encodes a
 //!   broadcast once as text).
@@ -26,7 +31,7 @@
 use bytes::{Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
 use socketio_parser::{
-    msgpack, Binary, Decoder, DecoderConfig, Encoded, Encoder, Namespace, Packet, Status,
+    msgpack, Binary, Decoder, DecoderConfig, Encoded, Encoder, Namespace, Packet, Status, Value,
 };
 
 use benches::{measure, print_table, Plan, Row};
@@ -128,6 +133,9 @@ fn main() {
     let mut decoder = Decoder::new();
     bench!("small", "decode", || decode(&mut decoder, &small.text, &[]));
     bench!("small", "decode+args", || {
+        dynamic_args(&decode(&mut decoder, &small.text, &[]))
+    });
+    bench!("small", "decode+typed", || {
         let p = decode(&mut decoder, &small.text, &[]);
         let name_len = p.event_name().and_then(|n| n.as_str().map(str::len));
         let (c,): (Chat<'_>,) = p.args().expect("fits");
@@ -148,6 +156,9 @@ fn main() {
     texts.push(("json10k", big.text.clone()));
     bench!("json10k", "decode", || decode(&mut decoder, &big.text, &[]));
     bench!("json10k", "decode+args", || {
+        dynamic_args(&decode(&mut decoder, &big.text, &[]))
+    });
+    bench!("json10k", "decode+typed", || {
         let p = decode(&mut decoder, &big.text, &[]);
         let name_len = p.event_name().and_then(|n| n.as_str().map(str::len));
         let (items,): (Vec<Item>,) = p.args().expect("fits");
@@ -173,6 +184,9 @@ fn main() {
         &bin.attachments
     ));
     bench!("binary", "decode+args", || {
+        dynamic_args(&decode(&mut decoder, &bin.text, &bin.attachments))
+    });
+    bench!("binary", "decode+typed", || {
         let p = decode(&mut decoder, &bin.text, &bin.attachments);
         let name_len = p.event_name().and_then(|n| n.as_str().map(str::len));
         let (x, y): (Binary, Binary) = p.args().expect("fits");
@@ -198,20 +212,23 @@ fn main() {
             &config
         )
         .expect("bench input is valid"));
+        bench!(case, "msgpack decode+args", || dynamic_args(
+            &msgpack::decode(frame.clone(), &config).expect("bench input is valid")
+        ));
         match case {
-            "small" => bench!(case, "msgpack decode+args", || {
+            "small" => bench!(case, "msgpack decode+typed", || {
                 let p = msgpack::decode(frame.clone(), &config).expect("bench input is valid");
                 let name_len = p.event_name().and_then(|n| n.as_str().map(str::len));
                 let (c,): (Chat<'_>,) = p.args().expect("fits");
                 (name_len, c.room.len() + c.text.len())
             }),
-            "json10k" => bench!(case, "msgpack decode+args", || {
+            "json10k" => bench!(case, "msgpack decode+typed", || {
                 let p = msgpack::decode(frame.clone(), &config).expect("bench input is valid");
                 let name_len = p.event_name().and_then(|n| n.as_str().map(str::len));
                 let (items,): (Vec<Item>,) = p.args().expect("fits");
                 (name_len, items.len())
             }),
-            _ => bench!(case, "msgpack decode+args", || {
+            _ => bench!(case, "msgpack decode+typed", || {
                 let p = msgpack::decode(frame.clone(), &config).expect("bench input is valid");
                 let name_len = p.event_name().and_then(|n| n.as_str().map(str::len));
                 let (x, y): (Binary, Binary) = p.args().expect("fits");
@@ -269,6 +286,13 @@ fn main() {
         serde_json::from_value(node["rows"].clone()).expect("the Node results hold rows");
     println!();
     print_table(&rows, &node_rows);
+}
+
+/// The event name and the arguments as dynamic values, as a handler that takes any
+/// arguments reads them.
+fn dynamic_args(p: &Packet) -> (Option<usize>, Vec<Value>) {
+    let name_len = p.event_name().and_then(|n| n.as_str().map(str::len));
+    (name_len, p.args().expect("any arguments are values"))
 }
 
 fn row(case: &str, op: &str, ns: f64) -> Row {

@@ -1,10 +1,20 @@
-//! MessagePack frame to [`Packet`]: the packet map read, its data written as the JSON text
+//! MessagePack frame to [`Packet`]: the packet map read, its data checked as the JSON text
 //! `JSON.stringify` would write for what notepack decodes, binary values turned into
 //! placeholders and attachments.
+//!
+//! The JSON itself is written only when something asks for it ([`Data::json`]): the
+//! arguments are read from the MessagePack. One converter does both jobs, so that what
+//! `decode` accepts and what it would have written cannot drift apart. It checks every rule
+//! while writing into an [`Out`]: a `Vec` (the JSON), or [`Unwritten`] (nothing: the checks
+//! only). The size limit applies to the JSON; `decode` writes nothing only when the frame is
+//! too small for its JSON to reach the limit (see [`json_fits`]), and writes the JSON while
+//! checking otherwise, exactly as it always did.
 
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 
+use super::data::Data;
 use super::date;
+use super::de::needs_escape;
 use super::read::{error, Head, Reader};
 use crate::ack_id::AckId;
 use crate::config::DecoderConfig;
@@ -12,8 +22,8 @@ use crate::decoder::RESERVED_EVENTS;
 use crate::error::{DecodeError, MsgpackError};
 use crate::jsnum;
 use crate::namespace::Namespace;
-use crate::packet::{NameSpan, Packet, PacketKind};
-use crate::scan::{skip_plain, MAX_DEPTH_LIMIT};
+use crate::packet::{Json, NameSpan, Packet, PacketKind, Payload};
+use crate::scan::{is_plain_at, skip_plain, MAX_DEPTH_LIMIT};
 
 /// Integers at most this large print the same as their double.
 pub(super) const EXACT: u64 = 1 << 53;
@@ -64,17 +74,94 @@ struct Elements {
     rest: usize,
 }
 
-struct Converter<'a> {
+/// Where the converter's JSON goes.
+pub(super) trait Out {
+    /// The JSON written so far, when it is being written.
+    fn json(&mut self) -> Option<&mut Vec<u8>>;
+    /// Its length; 0 when nothing is written.
+    fn len(&self) -> usize;
+    /// Drops what was written after `len`.
+    fn truncate(&mut self, len: usize);
+    /// The JSON, when it was written.
+    fn finish(self) -> Option<Bytes>;
+}
+
+impl Out for Vec<u8> {
+    #[inline(always)]
+    fn json(&mut self) -> Option<&mut Vec<u8>> {
+        Some(self)
+    }
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+    fn truncate(&mut self, len: usize) {
+        Vec::truncate(self, len);
+    }
+    fn finish(self) -> Option<Bytes> {
+        Some(Bytes::from(self))
+    }
+}
+
+/// No JSON: the converter only checks the data.
+pub(super) struct Unwritten;
+
+impl Out for Unwritten {
+    #[inline(always)]
+    fn json(&mut self) -> Option<&mut Vec<u8>> {
+        None
+    }
+    fn len(&self) -> usize {
+        0
+    }
+    fn truncate(&mut self, _len: usize) {}
+    fn finish(self) -> Option<Bytes> {
+        None
+    }
+}
+
+/// Appends to the JSON when there is one.
+macro_rules! put {
+    ($out:expr, $bytes:expr) => {
+        if let Some(json) = $out.json() {
+            json.extend_from_slice($bytes);
+        }
+    };
+}
+
+struct Converter<'a, O> {
     frame: &'a Bytes,
     r: Reader<'a>,
-    out: Vec<u8>,
-    attachments: Vec<Bytes>,
+    out: O,
+    /// Binary values met so far: the next placeholder's number.
+    attachment_count: usize,
     attachment_bytes: usize,
     max_attachments: usize,
     max_depth: usize,
     max_size: usize,
     /// Whether the data holds a `Date`: its ISO string exists only in the JSON.
     has_date: bool,
+    /// Whether a string or key of the data is one that JSON escapes.
+    escapes: bool,
+}
+
+/// Each byte of a frame adds at most this much to the JSON of its data: a number key
+/// (`127`, one byte, becomes `,"127":`). A string byte becomes at most `\u00xx`, a header
+/// byte at most `null,` or the brackets of an empty container.
+const JSON_PER_BYTE: usize = 8;
+
+/// What a binary value adds to the JSON beside its bytes, at most:
+/// `[-128,{"_placeholder":true,"num":18446744073709551615}],`.
+const JSON_PER_ATTACHMENT: usize = 64;
+
+/// Whether the JSON of any frame of `len` bytes, plus its attachments, stays within
+/// `max_packet_size`: then the size need not be measured while decoding. Every binary value
+/// takes at least two bytes of the frame.
+fn json_fits(len: usize, config: &DecoderConfig) -> bool {
+    let attachments = config.max_attachments.min(len / 2);
+    len.checked_mul(JSON_PER_BYTE)
+        .zip(attachments.checked_mul(JSON_PER_ATTACHMENT))
+        .and_then(|(a, b)| a.checked_add(b))
+        .is_some_and(|bound| bound <= config.max_packet_size)
 }
 
 pub(crate) fn decode(frame: Bytes, config: &DecoderConfig) -> Result<Packet, DecodeError> {
@@ -84,18 +171,32 @@ pub(crate) fn decode(frame: Bytes, config: &DecoderConfig) -> Result<Packet, Dec
             max: config.max_packet_size,
         });
     }
+    if json_fits(frame.len(), config) {
+        return decode_into(frame, config, Unwritten);
+    }
+    // The JSON is usually a little longer than the MessagePack, unless binary data takes
+    // most of the frame: a large frame's JSON grows as it is written.
+    let out = Vec::with_capacity((frame.len() + frame.len() / 4 + 16).min(4096));
+    decode_into(frame, config, out)
+}
+
+/// Decodes `frame`, writing the JSON of its data into `out` (or not, with [`Unwritten`]).
+pub(super) fn decode_into<O: Out>(
+    frame: Bytes,
+    config: &DecoderConfig,
+    out: O,
+) -> Result<Packet, DecodeError> {
     let mut c = Converter {
         frame: &frame,
         r: Reader::new(&frame),
-        // The JSON is usually a little longer than the MessagePack, unless binary data takes
-        // most of the frame: a large frame's JSON grows as it is written.
-        out: Vec::with_capacity((frame.len() + frame.len() / 4 + 16).min(4096)),
-        attachments: Vec::new(),
+        out,
+        attachment_count: 0,
         attachment_bytes: 0,
         max_attachments: config.max_attachments,
         max_depth: config.max_depth.min(MAX_DEPTH_LIMIT),
         max_size: config.max_packet_size,
         has_date: false,
+        escapes: false,
     };
     let Head::Map(entries) = c.r.head()? else {
         return Err(error(0, MsgpackError::NotAMap));
@@ -149,40 +250,99 @@ pub(crate) fn decode(frame: Bytes, config: &DecoderConfig) -> Result<Packet, Dec
     let nsp = nsp.ok_or(error(0, MsgpackError::InvalidNamespace("missing")))?;
     let (name, rest) = check_data(kind, data, &frame)?;
 
+    let binary = c.attachment_count > 0;
     let kind = match kind {
-        PacketKind::Event if !c.attachments.is_empty() => PacketKind::BinaryEvent,
-        PacketKind::Ack if !c.attachments.is_empty() => PacketKind::BinaryAck,
+        PacketKind::Event if binary => PacketKind::BinaryEvent,
+        PacketKind::Ack if binary => PacketKind::BinaryAck,
         PacketKind::Event | PacketKind::Ack => kind,
-        _ if !c.attachments.is_empty() => {
+        _ if binary => {
             let at = data.map_or(0, |(at, _, _)| at);
             return Err(error(at, MsgpackError::BinaryNotAllowed));
         }
         _ => kind,
     };
-    let payload = data.map(|_| Bytes::from(c.out));
-    let attachments = c.attachments;
-    // Arguments are read from the MessagePack itself (see `de`), unless a `Date` is there:
-    // the JSON path hands its string out borrowed from the JSON. The frame itself becomes
-    // the data: no reference count to take.
-    let msgpack = match data {
-        Some((at, _, _)) if !c.has_date => {
-            let mut frame = frame;
-            frame.truncate(data_end);
-            frame.advance(at);
-            Some(frame)
+    let (has_date, plain, binary) = (c.has_date, !c.escapes, c.attachment_count);
+    let text = c.out.finish();
+    let mut attachments = Vec::new();
+    let payload = match data {
+        None => Payload::Json(Json::default()),
+        Some((at, _, _)) => {
+            // The frame itself becomes the data: no reference count to take.
+            let json = text.map(|text| Json {
+                text: Some(text),
+                name,
+                rest,
+            });
+            let mut data = Data::new(frame, (at, data_end), json, plain, binary);
+            if has_date {
+                // A `Date`'s string exists only in the JSON, where the JSON path hands it out
+                // borrowed: such arguments are read from the JSON.
+                attachments = data.take_attachments();
+                Payload::Json(data.json(kind).clone())
+            } else {
+                // Arguments are read from the MessagePack itself (see `de`).
+                Payload::Msgpack(data)
+            }
         }
-        _ => None,
     };
     Ok(Packet {
         kind,
         nsp,
         ack,
         payload,
+        attachments,
+    })
+}
+
+/// The JSON of the data value at `r` in `frame`, which [`decode`] accepted for a packet of
+/// kind `kind`.
+pub(super) fn data_json(frame: &Bytes, r: Reader<'_>, kind: PacketKind) -> Json {
+    let len = r.buf.len() - r.pos;
+    let mut c = Converter {
+        frame,
+        r,
+        out: Vec::with_capacity((len + len / 4 + 16).min(4096)),
+        attachment_count: 0,
+        attachment_bytes: 0,
+        // Already checked.
+        max_attachments: usize::MAX,
+        max_depth: usize::MAX,
+        max_size: usize::MAX,
+        has_date: false,
+        escapes: false,
+    };
+    let mut elements = Elements::default();
+    let written = c
+        .value(1, Some(&mut elements))
+        .expect("decode accepted this data, with limits at least as tight");
+    let (name, rest) = spans(kind, written, elements);
+    Json {
+        text: Some(Bytes::from(c.out)),
         name,
         rest,
-        attachments,
-        msgpack,
-    })
+    }
+}
+
+/// Where the event name and the arguments are in the JSON of data that passed the rules of
+/// [`check_data`].
+fn spans(kind: PacketKind, written: Written, elements: Elements) -> (Option<NameSpan>, usize) {
+    match (kind, written) {
+        (PacketKind::Ack | PacketKind::BinaryAck, Written::Array) => {
+            (None, elements.first.map_or(elements.rest, |f| f.1))
+        }
+        (PacketKind::Event | PacketKind::BinaryEvent, Written::Array) => {
+            let name = elements.first.map(|(_, start, end, first)| NameSpan {
+                start,
+                end,
+                string: match first {
+                    Written::Str(escaped) => Some(escaped),
+                    _ => None,
+                },
+            });
+            (name, elements.rest)
+        }
+        _ => (None, 0),
+    }
 }
 
 /// The per-kind data rules of the official msgpack parser, plus this crate's event name
@@ -209,17 +369,17 @@ fn check_data(
         (PacketKind::ConnectError, Some((_, Written::Map | Written::Str(_), _))) => Ok((None, 0)),
         (PacketKind::ConnectError, _) => invalid("a string or an object", written.describe()),
         (PacketKind::Ack, Some((_, Written::Array, elements))) => {
-            Ok((None, elements.first.map_or(elements.rest, |f| f.1)))
+            Ok(spans(kind, Written::Array, elements))
         }
         (PacketKind::Ack, _) => invalid("an array", written.describe()),
         (PacketKind::Event, Some((_, Written::Array, elements))) => {
             const EXPECTED: &str = "an array starting with a string or number event name";
-            let Some((at, start, end, first)) = elements.first else {
+            let Some((at, _, _, first)) = elements.first else {
                 return invalid(EXPECTED, "an empty array");
             };
             let string = match first {
-                Written::Str(escaped) => Some(escaped),
-                Written::Number(true) => None,
+                Written::Str(_) => true,
+                Written::Number(true) => false,
                 other => {
                     return Err(DecodeError::InvalidPayload {
                         kind,
@@ -237,7 +397,7 @@ fn check_data(
                     })
                 }
             };
-            if string.is_some() {
+            if string {
                 // The name's bytes as sent: the head after its marker and length.
                 let mut r = Reader::new(frame);
                 r.pos = at;
@@ -248,7 +408,7 @@ fn check_data(
                     }
                 }
             }
-            Ok((Some(NameSpan { start, end, string }), elements.rest))
+            Ok(spans(kind, Written::Array, elements))
         }
         (PacketKind::Event, _) => invalid(
             "an array starting with a string or number event name",
@@ -260,7 +420,7 @@ fn check_data(
     }
 }
 
-impl Converter<'_> {
+impl<O: Out> Converter<'_, O> {
     /// `type`: an integer 0 to 4 (`Number.isInteger`, so 2.0 counts).
     fn packet_type(&mut self, at: usize) -> Result<Option<PacketKind>, DecodeError> {
         let n = match self.r.head()? {
@@ -313,7 +473,11 @@ impl Converter<'_> {
         }
     }
 
-    fn check_size(&self) -> Result<(), DecodeError> {
+    fn check_size(&mut self) -> Result<(), DecodeError> {
+        if self.out.json().is_none() {
+            // Nothing written: `decode` made sure the JSON cannot reach the limit.
+            return Ok(());
+        }
         let size = self.out.len() + self.attachment_bytes;
         if size > self.max_size {
             return Err(DecodeError::PacketTooLarge {
@@ -354,22 +518,19 @@ impl Converter<'_> {
         let at = self.r.pos;
         let written = match self.r.head()? {
             Head::Nil => {
-                self.out.extend_from_slice(b"null");
+                put!(self.out, b"null");
                 Written::Null
             }
             Head::Bool(b) => {
-                self.out
-                    .extend_from_slice(if b { b"true" } else { b"false" });
+                put!(self.out, if b { b"true" } else { b"false" });
                 Written::Bool
             }
             Head::UInt(n) if n <= EXACT => {
-                self.out
-                    .extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+                put!(self.out, itoa::Buffer::new().format(n).as_bytes());
                 Written::Number(true)
             }
             Head::Int(n) if n >= -(EXACT as i64) => {
-                self.out
-                    .extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+                put!(self.out, itoa::Buffer::new().format(n).as_bytes());
                 Written::Number(true)
             }
             // JavaScript reads `hi * 2^32 + lo`: one rounding of the exact value.
@@ -377,27 +538,28 @@ impl Converter<'_> {
             Head::Int(n) => self.number(n as f64),
             Head::Float(f) => self.number(f),
             Head::Str { start, len } => Written::Str(self.string(at, start, len)?),
-            Head::Bin { start, len } => {
+            Head::Bin { len, .. } => {
                 // Its placeholder is an object at this depth of the text form.
                 self.enter(at, depth)?;
-                self.binary(at, start, len)?;
+                self.binary(at, len)?;
                 Written::Binary
             }
-            Head::Ext { ty, start, len } => {
+            Head::Ext { ty, len, .. } => {
                 // `[type, placeholder]`: the placeholder object is one level deeper.
                 self.enter(at, depth + 1)?;
-                self.out.push(b'[');
-                self.out
-                    .extend_from_slice(itoa::Buffer::new().format(ty).as_bytes());
-                self.out.push(b',');
-                self.binary(at, start, len)?;
-                self.out.push(b']');
+                put!(self.out, b"[");
+                put!(self.out, itoa::Buffer::new().format(ty).as_bytes());
+                put!(self.out, b",");
+                self.binary(at, len)?;
+                put!(self.out, b"]");
                 Written::Ext
             }
             Head::Undefined => Written::Undefined,
             Head::Date(ms) => {
                 self.has_date = true;
-                date::write_json(&mut self.out, ms);
+                if let Some(json) = self.out.json() {
+                    date::write_json(json, ms);
+                }
                 Written::Date
             }
             Head::Array(n) => {
@@ -426,7 +588,9 @@ impl Converter<'_> {
     }
 
     fn number(&mut self, f: f64) -> Written {
-        jsnum::write_f64(&mut self.out, f).expect("writing to a Vec cannot fail");
+        if let Some(json) = self.out.json() {
+            jsnum::write_f64(json, f).expect("writing to a Vec cannot fail");
+        }
         Written::Number(f.is_finite())
     }
 
@@ -436,10 +600,10 @@ impl Converter<'_> {
         depth: usize,
         mut elements: Option<&mut Elements>,
     ) -> Result<(), DecodeError> {
-        self.out.push(b'[');
+        put!(self.out, b"[");
         for i in 0..n {
             if i > 0 {
-                self.out.push(b',');
+                put!(self.out, b",");
             }
             let at = self.r.pos;
             let start = self.out.len();
@@ -450,7 +614,7 @@ impl Converter<'_> {
             }
             let written = self.value(depth + 1, None)?;
             if written == Written::Undefined {
-                self.out.extend_from_slice(b"null");
+                put!(self.out, b"null");
             }
             if i == 0 {
                 if let Some(e) = elements.as_deref_mut() {
@@ -463,17 +627,17 @@ impl Converter<'_> {
                 e.rest = self.out.len();
             }
         }
-        self.out.push(b']');
+        put!(self.out, b"]");
         Ok(())
     }
 
     fn map(&mut self, n: u32, depth: usize) -> Result<(), DecodeError> {
-        self.out.push(b'{');
+        put!(self.out, b"{");
         let mut empty = true;
         for _ in 0..n {
             let mark = self.out.len();
             if !empty {
-                self.out.push(b',');
+                put!(self.out, b",");
             }
             let key_at = self.r.pos;
             let placeholder = match self.r.head()? {
@@ -495,7 +659,7 @@ impl Converter<'_> {
                 }
                 _ => return Err(error(key_at, MsgpackError::InvalidMapKey)),
             };
-            self.out.push(b':');
+            put!(self.out, b":");
             if placeholder && self.r.buf.get(self.r.pos) == Some(&0xc3) {
                 return Err(error(key_at, MsgpackError::PlaceholderKey));
             }
@@ -506,26 +670,48 @@ impl Converter<'_> {
                 empty = false;
             }
         }
-        self.out.push(b'}');
+        put!(self.out, b"}");
         Ok(())
     }
 
     /// A number key as JavaScript turns it into a property name (`String(n)`), quoted.
     fn key_number(&mut self, f: f64) {
-        self.out.push(b'"');
-        write_key_name(&mut self.out, f);
-        self.out.push(b'"');
+        if let Some(json) = self.out.json() {
+            json.push(b'"');
+            write_key_name(json, f);
+            json.push(b'"');
+        }
     }
 
-    /// Writes a string as `JSON.stringify` does; returns whether it needed escapes.
+    /// Writes a string as `JSON.stringify` does (with nothing written, checks that it is
+    /// UTF-8); returns whether JSON escapes any of it.
+    #[inline(always)]
     fn string(&mut self, at: usize, start: usize, len: usize) -> Result<bool, DecodeError> {
-        let frame: &[u8] = self.frame;
-        write_json_string(&mut self.out, &frame[start..start + len])
-            .map_err(|()| error(at, MsgpackError::InvalidUtf8))
+        // ASCII with nothing to escape, the usual string, checked here in one word or pass.
+        if self.out.json().is_none() && is_plain_at(self.frame, start, len) {
+            return Ok(false);
+        }
+        self.string_slowly(at, start, len)
     }
 
-    fn binary(&mut self, at: usize, start: usize, len: usize) -> Result<(), DecodeError> {
-        let num = self.attachments.len();
+    #[inline(never)]
+    fn string_slowly(&mut self, at: usize, start: usize, len: usize) -> Result<bool, DecodeError> {
+        let frame: &[u8] = self.frame;
+        let raw = &frame[start..start + len];
+        let escaped = match self.out.json() {
+            Some(json) => write_json_string(json, raw),
+            None => match std::str::from_utf8(raw) {
+                Ok(_) => Ok(needs_escape(raw)),
+                Err(_) => Err(()),
+            },
+        }
+        .map_err(|()| error(at, MsgpackError::InvalidUtf8))?;
+        self.escapes |= escaped;
+        Ok(escaped)
+    }
+
+    fn binary(&mut self, at: usize, len: usize) -> Result<(), DecodeError> {
+        let num = self.attachment_count;
         if num >= self.max_attachments {
             return Err(DecodeError::TooManyAttachments {
                 offset: at,
@@ -533,13 +719,13 @@ impl Converter<'_> {
                 max: self.max_attachments,
             });
         }
-        self.attachments.push(self.frame.slice(start..start + len));
+        self.attachment_count += 1;
         self.attachment_bytes += len;
-        self.out
-            .extend_from_slice(b"{\"_placeholder\":true,\"num\":");
-        self.out
-            .extend_from_slice(itoa::Buffer::new().format(num).as_bytes());
-        self.out.push(b'}');
+        if let Some(json) = self.out.json() {
+            json.extend_from_slice(b"{\"_placeholder\":true,\"num\":");
+            json.extend_from_slice(itoa::Buffer::new().format(num).as_bytes());
+            json.push(b'}');
+        }
         Ok(())
     }
 }

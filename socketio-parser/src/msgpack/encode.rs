@@ -49,9 +49,9 @@ pub(crate) fn encode_packet(packet: &Packet) -> Result<Bytes, DecodeError> {
         packet.kind,
         &packet.nsp,
         packet.ack,
-        packet.payload.as_deref(),
+        packet.payload().map(|p| &p[..]),
         0,
-        &packet.attachments,
+        packet.attachments(),
     )
 }
 

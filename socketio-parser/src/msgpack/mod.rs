@@ -16,12 +16,16 @@
 //!   placeholder `{"_placeholder":true,"num":N}` (depth first, left to right) whose bytes
 //!   become an attachment sharing the frame's memory (`Bytes::slice`, no copy), and the kind
 //!   BINARY_EVENT / BINARY_ACK when there are attachments. [`Packet::args`],
-//!   [`Binary`](crate::Binary) and [`Packet::raw_args`] work unchanged. The packet also
-//!   keeps its data as a slice of the frame, and [`Packet::args`] /
-//!   [`Packet::payload_as`] read it from there, giving what the JSON path gives (the same
-//!   values, `&str` borrowed where JSON would borrow, binary as slices of the frame, binary
-//!   that reaches a type that cannot hold it refused) without parsing the JSON; data that
-//!   holds a `Date` is read from the JSON.
+//!   [`Binary`](crate::Binary) and [`Packet::raw_args`] work unchanged. The packet keeps
+//!   its data as a slice of the frame, and [`Packet::args`] / [`Packet::payload_as`] read
+//!   it from there, giving what the JSON path gives (the same values, `&str` borrowed where
+//!   JSON would borrow, binary as slices of the frame, binary that reaches a type that
+//!   cannot hold it refused) without the JSON; [`Packet::event_name`] reads the name there
+//!   too. The JSON is written when first asked for ([`Packet::payload`],
+//!   [`Packet::raw_args`], comparing or printing the packet), except for data that holds a
+//!   `Date`, whose arguments are read from the JSON: `decode` checks every rule of it but
+//!   writes nothing, unless the frame is large enough for its JSON to reach
+//!   `max_packet_size`.
 //! * [`encode_text_packet`] takes what the default [`Encoder`](crate::Encoder) produced (the
 //!   packet text without the Engine.IO `4`, and its attachments) and returns the one frame
 //!   the official `socket.io-msgpack-parser` Encoder writes for the object the official Node
@@ -140,6 +144,7 @@
 //! placeholders against the attachments) but not against the per-type payload rules, which
 //! are the encoder's business.
 
+mod data;
 mod date;
 mod de;
 mod decode;
@@ -152,7 +157,7 @@ use crate::config::DecoderConfig;
 use crate::error::{DecodeError, EncodeError};
 use crate::packet::Packet;
 
-pub(crate) use de::{deserialize_args, deserialize_value};
+pub(crate) use data::Data;
 
 /// Decodes one MessagePack frame (a binary Engine.IO message) into a packet, as the default
 /// [`Decoder`](crate::Decoder) would decode the equivalent text packet.

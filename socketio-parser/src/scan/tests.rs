@@ -223,3 +223,22 @@ fn skip_plain_stops_at_the_first_special_byte() {
     assert_eq!(skip_plain(b"abc", 0), 3);
     assert_eq!(skip_plain(b" !#[]~\x7f.", 0), 8);
 }
+
+#[test]
+fn is_plain_at_agrees_with_skip_plain_on_every_short_run() {
+    // Runs of every length from 0 to 11 at every position of a buffer that mixes plain and
+    // special bytes, so that a short run has special bytes right after it (masked out) or no
+    // room for a whole word after it.
+    let buf = b"ab\"cdefgh\\ij\x01klmn\xc3\xa9opqrst\x7fuvwxyz\"";
+    for start in 0..buf.len() {
+        for len in 0..12.min(buf.len() - start + 1) {
+            let run = &buf[start..start + len];
+            assert_eq!(
+                is_plain_at(buf, start, len),
+                skip_plain(run, 0) == len,
+                "{start}..{}",
+                start + len
+            );
+        }
+    }
+}

@@ -105,6 +105,7 @@ impl<'de> MapAccess<'de> for Map<'_, 'de> {
         seed.deserialize(Key {
             head,
             buf,
+            plain: self.de.plain,
             reached: Some(&mut self.de.reached),
         })
         .map(Some)
@@ -140,6 +141,7 @@ impl<'de> EnumAccess<'de> for &mut MapVariant<'_, 'de> {
         let key = Key {
             head,
             buf: self.de.r.buf,
+            plain: self.de.plain,
             reached: None,
         };
         Ok((seed.deserialize(key)?, self))

@@ -19,6 +19,7 @@ impl<'a, 'de> EnumAccess<'de> for UnitVariant<'a, 'de> {
         let key = Key {
             head: self.0.head,
             buf: self.0.buf,
+            plain: self.0.plain,
             reached: None,
         };
         Ok((seed.deserialize(key)?, self))
@@ -63,6 +64,8 @@ impl<'de> VariantAccess<'de> for UnitVariant<'_, 'de> {
 pub(super) struct Key<'a, 'de> {
     pub(super) head: Head,
     pub(super) buf: &'de [u8],
+    /// No string of the data is one that JSON escapes.
+    pub(super) plain: bool,
     /// Counts a `_placeholder` key read, when reading map keys.
     pub(super) reached: Option<&'a mut usize>,
 }
@@ -90,7 +93,7 @@ impl<'de> Key<'_, 'de> {
             Head::Str { start, len } => {
                 let raw = &self.buf[start..start + len];
                 let s = utf8(raw)?;
-                return Ok(if needs_escape(raw) {
+                return Ok(if !self.plain && needs_escape(raw) {
                     KeyName::Escaped(s)
                 } else {
                     KeyName::Borrowed(s)
@@ -152,7 +155,7 @@ impl<'de> Deserializer<'de> for Key<'_, 'de> {
                     *reached += 1;
                 }
             }
-            return if needs_escape(raw) {
+            return if !self.plain && needs_escape(raw) {
                 visitor.visit_str(s)
             } else {
                 visitor.visit_borrowed_str(s)

@@ -1,7 +1,7 @@
 //! Reading a MessagePack packet's arguments straight from its frame.
 //!
-//! [`decode`](super::decode) also writes the data as JSON, and the JSON path
-//! ([`Packet::args`](crate::Packet::args) on a text packet) parses that text with serde_json.
+//! A packet that came from a frame has JSON too (written on request), and the JSON path
+//! ([`Packet::args`](crate::Packet::args) on a text packet) parses such text with serde_json.
 //! For a packet that came from a frame, `args` and `payload_as` read the MessagePack bytes
 //! instead, with this `serde::Deserializer`, and give every type what the JSON path gives it:
 //!
@@ -13,8 +13,9 @@
 //!   member in a map; a `Date` as its ISO string; another extension as `[type, bytes]`;
 //!   numeric map keys as the names JavaScript gives them;
 //! * strings borrowed from the frame where the JSON text would be borrowable (no character
-//!   that JSON escapes), passed by reference otherwise, so `&str` arguments work exactly
-//!   where they do with JSON. A `Date`'s string exists only in the JSON, where `&str` can
+//!   that JSON escapes: `decode` notes whether the data holds any such string, so that the
+//!   usual data needs no second look), passed by reference otherwise, so `&str` arguments
+//!   work exactly where they do with JSON. A `Date`'s string exists only in the JSON, where `&str` can
 //!   borrow it, so `decode` leaves data holding a `Date` to the JSON path (the reader still
 //!   reads dates, as owned strings);
 //! * serde_json's nesting limit (the 128th container read fails), and its refusals: a
@@ -57,39 +58,47 @@ type Error = serde_json::Error;
 const JSON_DEPTH_LIMIT: usize = 128;
 
 /// Reads the elements of the data array `data` (an EVENT's or ACK's) into `T`, skipping the
-/// event name when `skip_name`. `has_binary`: the packet has attachments (`bin` values).
+/// event name when `skip_name`. `plain`: no string of `data` is one that JSON escapes.
+/// `has_binary`: the packet has attachments (`bin` values).
 pub(crate) fn deserialize_args<'de, T: Deserialize<'de>>(
-    data: &'de Bytes,
+    data: Reader<'de>,
+    frame: &'de Bytes,
+    plain: bool,
     skip_name: bool,
     has_binary: bool,
 ) -> Result<T, ArgsError> {
-    read(data, has_binary, |de| {
+    read(data, frame, plain, has_binary, |de| {
         de.deserialize_seq(ArgsVisitor::new(skip_name))
     })
 }
 
 /// Reads the whole data value `data` into `T`.
 pub(crate) fn deserialize_value<'de, T: Deserialize<'de>>(
-    data: &'de Bytes,
+    data: Reader<'de>,
+    frame: &'de Bytes,
+    plain: bool,
     has_binary: bool,
 ) -> Result<T, ArgsError> {
-    read(data, has_binary, |de| T::deserialize(de))
+    read(data, frame, plain, has_binary, |de| T::deserialize(de))
 }
 
 fn read<'de, T>(
-    data: &'de Bytes,
+    data: Reader<'de>,
+    frame: &'de Bytes,
+    plain: bool,
     has_binary: bool,
     f: impl FnOnce(&mut ValueReader<'de>) -> Result<T, Error>,
 ) -> Result<T, ArgsError> {
     let mut de = ValueReader {
-        r: Reader::new(data),
+        r: data,
         depth: 0,
         reached: 0,
+        plain,
     };
     if !has_binary {
         return Ok(f(&mut de)?);
     }
-    let (value, claimed) = with_shared(data, || f(&mut de));
+    let (value, claimed) = with_shared(frame, || f(&mut de));
     let unread = de.reached.saturating_sub(claimed);
     // A type that cannot hold bytes usually refuses them: the JSON path, where it reads a
     // placeholder object instead, reports that as binary it could not read.
@@ -108,6 +117,8 @@ struct ValueReader<'de> {
     depth: usize,
     /// `bin` values handed to a visitor, and `_placeholder` keys read.
     reached: usize,
+    /// No string is one that JSON escapes: each can be handed out borrowed without a look.
+    plain: bool,
 }
 
 /// A value whose head has been read.
@@ -297,7 +308,7 @@ fn visit_number<'de, V: Visitor<'de>>(head: Head, visitor: V) -> Result<V::Value
 
 /// Whether JSON would escape a character of this (UTF-8) string.
 #[inline]
-fn needs_escape(raw: &[u8]) -> bool {
+pub(super) fn needs_escape(raw: &[u8]) -> bool {
     let mut i = 0;
     loop {
         i = skip_plain(raw, i);
@@ -352,7 +363,7 @@ impl<'de> Value<'_, 'de> {
             Head::Str { start, len } => {
                 let raw = &buf[start..start + len];
                 let s = utf8(raw)?;
-                if needs_escape(raw) {
+                if !self.de.plain && needs_escape(raw) {
                     visitor.visit_str(s)
                 } else {
                     visitor.visit_borrowed_str(s)
@@ -425,7 +436,7 @@ impl<'de> Deserializer<'de> for Value<'_, 'de> {
             Head::Str { start, len } => {
                 let raw = &buf[start..start + len];
                 utf8(raw)?;
-                if needs_escape(raw) {
+                if !self.de.plain && needs_escape(raw) {
                     visitor.visit_bytes(raw)
                 } else {
                     visitor.visit_borrowed_bytes(raw)
@@ -522,6 +533,7 @@ impl<'de> Deserializer<'de> for Value<'_, 'de> {
                 let key = Key {
                     head: Head::Str { start, len },
                     buf: self.de.r.buf,
+                    plain: self.de.plain,
                     reached: None,
                 };
                 visitor.visit_enum(UnitVariant(key))

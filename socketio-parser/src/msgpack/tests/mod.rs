@@ -8,6 +8,7 @@ use crate::error::MsgpackError;
 use crate::{AckId, Binary, EventName, PacketKind};
 
 mod encode;
+mod lazy;
 
 /// Builds MessagePack by hand, as notepack writes it.
 #[derive(Default)]
