@@ -122,13 +122,18 @@ mod tests {
         .session_timing()
     }
 
-    #[test]
-    fn pings_after_the_interval_and_times_out_after_the_timeout() {
+    /// A virtual clock: `ms(n)` is `n` milliseconds after a fixed start.
+    fn clock() -> impl Fn(u64) -> Instant {
         #[allow(clippy::disallowed_methods)] // a base instant for a virtual clock
         let t0 = Instant::now();
-        let ms = |n| t0 + Duration::from_millis(n);
+        move |n| t0 + Duration::from_millis(n)
+    }
+
+    #[test]
+    fn pings_after_the_interval_and_times_out_after_the_timeout() {
+        let ms = clock();
         let t = timing();
-        let mut hb = Heartbeat::start(t0, &t);
+        let mut hb = Heartbeat::start(ms(0), &t);
         assert_eq!(
             hb.on_time(ms(299), &t, PingLeaves::Now),
             HeartbeatDue::Nothing
@@ -151,11 +156,9 @@ mod tests {
 
     #[test]
     fn a_pong_restarts_the_interval_from_its_arrival() {
-        #[allow(clippy::disallowed_methods)] // a base instant for a virtual clock
-        let t0 = Instant::now();
-        let ms = |n| t0 + Duration::from_millis(n);
+        let ms = clock();
         let t = timing();
-        let mut hb = Heartbeat::start(t0, &t);
+        let mut hb = Heartbeat::start(ms(0), &t);
         assert_eq!(
             hb.on_time(ms(300), &t, PingLeaves::Now),
             HeartbeatDue::SendPing
@@ -169,11 +172,9 @@ mod tests {
 
     #[test]
     fn a_ping_sent_late_leaves_the_whole_timeout() {
-        #[allow(clippy::disallowed_methods)] // a base instant for a virtual clock
-        let t0 = Instant::now();
-        let ms = |n| t0 + Duration::from_millis(n);
+        let ms = clock();
         let t = timing();
-        let mut hb = Heartbeat::start(t0, &t);
+        let mut hb = Heartbeat::start(ms(0), &t);
         // Due at 300, sent at 340: the client has until 540.
         assert_eq!(
             hb.on_time(ms(340), &t, PingLeaves::Now),
@@ -184,11 +185,9 @@ mod tests {
 
     #[test]
     fn a_ping_queued_late_is_due_on_schedule() {
-        #[allow(clippy::disallowed_methods)] // a base instant for a virtual clock
-        let t0 = Instant::now();
-        let ms = |n| t0 + Duration::from_millis(n);
+        let ms = clock();
         let t = timing();
-        let mut hb = Heartbeat::start(t0, &t);
+        let mut hb = Heartbeat::start(ms(0), &t);
         // Due at 300, queued at 340 for a client not polling: the pong is still due at 500.
         assert_eq!(
             hb.on_time(ms(340), &t, PingLeaves::OnNextPoll),
@@ -203,11 +202,9 @@ mod tests {
 
     #[test]
     fn a_stalled_server_leaves_a_client_not_polling_half_the_timeout() {
-        #[allow(clippy::disallowed_methods)] // a base instant for a virtual clock
-        let t0 = Instant::now();
-        let ms = |n| t0 + Duration::from_millis(n);
+        let ms = clock();
         let t = timing();
-        let mut hb = Heartbeat::start(t0, &t);
+        let mut hb = Heartbeat::start(ms(0), &t);
         // Due at 300, queued at 650, past the scheduled deadline of 500.
         assert_eq!(
             hb.on_time(ms(650), &t, PingLeaves::OnNextPoll),
