@@ -185,7 +185,28 @@ async function recoverScenario(transports, how) {
   assert(JSON.stringify(got) === JSON.stringify(want), `missed once and in order, then new: ${got}`);
   const offsets = away.said.map((args) => Number(args[args.length - 1]));
   assert(offsets.every((o, i) => i === 0 || o > offsets[i - 1]), `offsets rise: ${offsets}`);
-  return `${reason}, back as ${after.id} in ${after.rooms.length} rooms, ${missed + 1} missed replayed in order before the new one`;
+
+  // A second drop of the same client: its restored session is kept again, under the
+  // pid it kept, and it comes back once more with what it missed.
+  assert(PID.test(away._pid || ""), `the recovered socket still has a pid: ${away._pid}`);
+  const goneAgain = once(away, "disconnect", "the second drop");
+  if (how === "client") {
+    await ask(other, "net", "refuse");
+    away.io.engine.close();
+  } else {
+    await ask(other, "net", "cut");
+  }
+  const [reasonAgain] = await goneAgain;
+  await ask(other, "say", "room", { text: "missed again" });
+  await ask(other, "gone", before.id);
+  const backAgain = once(away, "connect", "the second return");
+  await ask(other, "net", "up");
+  await backAgain;
+  assert(away.recovered === true && away.id === before.id, `recovered again (dropped for ${reasonAgain}): recovered=${away.recovered}, id ${away.id}, was ${before.id}`);
+  await saidCount(away, missed + 4);
+  const last = contents(away).slice(missed + 3);
+  assert(JSON.stringify(last) === JSON.stringify(["missed again"]), `missed once more: ${last}`);
+  return `${reason}, back as ${after.id} in ${after.rooms.length} rooms, ${missed + 1} missed replayed in order before the new one; dropped again and recovered again`;
 }
 
 // The server shuts its connections down (reason `server shutting down`): the
