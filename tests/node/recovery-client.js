@@ -117,6 +117,21 @@ function expected(i) {
 const PID = /^[A-Za-z0-9_-]{20}$/;
 const OFFSET = /^[0-9]+$/;
 
+// Drops `away`'s connection and keeps it away (new connections refused) until told
+// `net up`: `client` closes it from the client (`engine.close()`), `cut` resets it in
+// the proxy, as a network failure does. Resolves with the client's disconnect reason.
+async function dropConnection(away, other, how, what) {
+  const gone = once(away, "disconnect", what);
+  if (how === "client") {
+    await ask(other, "net", "refuse");
+    away.io.engine.close();
+  } else {
+    await ask(other, "net", "cut");
+  }
+  const [reason] = await gone;
+  return reason;
+}
+
 // The returning client joins a room, gets a message, drops (`how`), misses
 // messages (text and binary) sent to its room, and comes back: same id, same
 // rooms and data, `recovered`, every missed message once, in order, before the
@@ -150,14 +165,7 @@ async function recoverScenario(transports, how) {
   );
   assert(ackArgs.length === 1, `an acknowledgement carries no offset: ${JSON.stringify(ackArgs)}`);
 
-  const gone = once(away, "disconnect", "the drop");
-  if (how === "client") {
-    await ask(other, "net", "refuse");
-    away.io.engine.close();
-  } else {
-    await ask(other, "net", "cut");
-  }
-  const [reason] = await gone;
+  const reason = await dropConnection(away, other, how, "the drop");
   const missed = 7;
   for (let i = 1; i <= missed; i++) await ask(other, "say", "room", message(i));
   // Sent to its own id while it is away: a direct message is replayed too.
@@ -189,14 +197,7 @@ async function recoverScenario(transports, how) {
   // A second drop of the same client: its restored session is kept again, under the
   // pid it kept, and it comes back once more with what it missed.
   assert(PID.test(away._pid || ""), `the recovered socket still has a pid: ${away._pid}`);
-  const goneAgain = once(away, "disconnect", "the second drop");
-  if (how === "client") {
-    await ask(other, "net", "refuse");
-    away.io.engine.close();
-  } else {
-    await ask(other, "net", "cut");
-  }
-  const [reasonAgain] = await goneAgain;
+  const reasonAgain = await dropConnection(away, other, how, "the second drop");
   await ask(other, "say", "room", { text: "missed again" });
   await ask(other, "gone", before.id);
   const backAgain = once(away, "connect", "the second return");
