@@ -174,4 +174,4 @@ pub use error::{ArgsError, DecodeError, EncodeError, JsonError, MsgpackError, Pl
 pub use json_out::Spread;
 pub use namespace::Namespace;
 pub use packet::{Packet, PacketKind};
-pub use value::{Map, Value};
+pub use value::{Map, Str, Value};

@@ -19,7 +19,7 @@
 //!
 //! let (msg,): (Value,) = packet.args().unwrap();
 //! assert_eq!(msg["blob"].as_binary().map(|b| &b[..]), Some(&b"\x01\x02"[..]));
-//! let keys: Vec<&str> = msg.as_object().unwrap().keys().map(String::as_str).collect();
+//! let keys: Vec<&str> = msg.as_object().unwrap().keys().map(|k| k.as_str()).collect();
 //! assert_eq!(keys, ["z", "blob"]); // as sent, not sorted
 //!
 //! // Sent back, the bytes are an attachment again.
@@ -48,15 +48,17 @@ use std::fmt;
 use std::ops::Index;
 
 use bytes::Bytes;
-use indexmap::IndexMap;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Number;
 
 use crate::binary::{attachments_in_reach, claim, take_shared, unreachable_placeholder, Binary};
 
-/// An object's members, in arrival order.
-pub type Map = IndexMap<String, Value>;
+mod map;
+mod str;
+
+pub use map::{IntoIter, Iter, IterMut, Map};
+pub use str::Str;
 
 /// Any value a JavaScript client can send: JSON (objects in their key order) with bytes
 /// anywhere. See the [module docs](self) for how it reads and writes placeholders.
@@ -70,7 +72,7 @@ pub enum Value {
     /// A number: an integer, or a finite float.
     Number(Number),
     /// A string.
-    String(String),
+    String(Str),
     /// Bytes: an attachment on the wire (`Buffer`, `ArrayBuffer` or typed array in JavaScript).
     Binary(Binary),
     /// An array.
@@ -83,7 +85,7 @@ static NULL: Value = Value::Null;
 
 impl Value {
     /// An object from `(key, value)` pairs, in their order.
-    pub fn object<K: Into<String>>(members: impl IntoIterator<Item = (K, Value)>) -> Self {
+    pub fn object<K: Into<Str>>(members: impl IntoIterator<Item = (K, Value)>) -> Self {
         Value::Object(members.into_iter().map(|(k, v)| (k.into(), v)).collect())
     }
 
@@ -127,7 +129,7 @@ impl Value {
     /// The string, if this is one.
     pub fn as_str(&self) -> Option<&str> {
         match self {
-            Value::String(s) => Some(s),
+            Value::String(s) => Some(s.as_str()),
             _ => None,
         }
     }
@@ -233,12 +235,18 @@ impl From<bool> for Value {
 
 impl From<&str> for Value {
     fn from(s: &str) -> Self {
-        Value::String(s.to_owned())
+        Value::String(Str::new(s))
     }
 }
 
 impl From<String> for Value {
     fn from(s: String) -> Self {
+        Value::String(Str::from(s))
+    }
+}
+
+impl From<Str> for Value {
+    fn from(s: Str) -> Self {
         Value::String(s)
     }
 }
@@ -280,7 +288,7 @@ impl From<serde_json::Value> for Value {
             serde_json::Value::Null => Value::Null,
             serde_json::Value::Bool(b) => Value::Bool(b),
             serde_json::Value::Number(n) => Value::Number(n),
-            serde_json::Value::String(s) => Value::String(s),
+            serde_json::Value::String(s) => Value::String(Str::from(s)),
             serde_json::Value::Array(a) => Value::Array(a.into_iter().map(Value::from).collect()),
             serde_json::Value::Object(m) => {
                 Value::Object(m.into_iter().map(|(k, v)| (k, Value::from(v))).collect())
@@ -384,7 +392,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
+        Ok(Value::from(v))
     }
 
     fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Value, E> {
@@ -419,12 +427,11 @@ impl<'de> Visitor<'de> for ValueVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::with_capacity(map.size_hint().unwrap_or(0).min(1024));
-        while let Some((k, v)) = map.next_entry::<String, Value>()? {
+        while let Some((k, v)) = map.next_entry::<Str, Value>()? {
             // A repeated key keeps its first place and takes the last value, as in JSON.parse.
             out.insert(k, v);
         }
-        // Only two-member objects can be placeholders; the thread-local is cheaper to ask
-        // than the map, whose lookup hashes.
+        // Only two-member objects can be placeholders.
         if out.len() == 2 && attachments_in_reach() {
             if let Some(num) = placeholder_num(&out) {
                 return claim(num)
@@ -451,6 +458,12 @@ mod tests {
 
     fn json(v: &Value) -> String {
         serde_json::to_string(v).unwrap()
+    }
+
+    #[test]
+    fn stays_small_to_move() {
+        // Tree building moves values around: a 40-byte value moves in a few instructions.
+        assert!(std::mem::size_of::<Value>() <= 40);
     }
 
     #[test]
