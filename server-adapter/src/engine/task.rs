@@ -117,6 +117,11 @@ pub(crate) struct SessionTask<A, Io> {
     /// At most two WebSockets: the transport and one being tried.
     /// Boxed: the second is there only during an upgrade, and a polling session has none.
     sockets: [Option<Box<Socket<Io>>>; 2],
+    /// The last socket the session closed before its stream arrived, and the code to close
+    /// the stream with when it does (a second WebSocket for a session that has one: 1008).
+    /// Boxed, as it is rare: one pointer of every session. Should two such sockets wait at
+    /// once, the older one's stream is closed with 1000.
+    closed_early: Option<Box<(RequestId, u16, &'static str)>>,
 }
 
 /// The size of the future of a session task running `A` over TCP, for the tests that bound
@@ -152,6 +157,7 @@ where
             router,
             responders: Vec::new(),
             sockets: [None, None],
+            closed_early: None,
         }
     }
 
@@ -338,7 +344,16 @@ where
                 }
             }
             // The session gave this socket up before the stream arrived.
-            None => close_in_background(ws, CloseCode::NORMAL, ""),
+            None => {
+                let (code, reason) = match self.closed_early.take() {
+                    Some(early) if early.0 == id => (early.1, early.2),
+                    other => {
+                        self.closed_early = other;
+                        (CloseCode::NORMAL.0, "")
+                    }
+                };
+                close_in_background(ws, CloseCode(code), reason);
+            }
         }
     }
 
@@ -563,8 +578,9 @@ where
             self.sockets[i] = None;
             self.session.handle_ws_closed(now(), id, WsClosed::Error);
         } else if let Some((code, reason)) = socket.close {
-            if let Some(ws) = self.sockets[i].take().and_then(|s| s.ws) {
-                close_in_background(ws, CloseCode(code), reason);
+            match self.sockets[i].take().and_then(|s| s.ws) {
+                Some(ws) => close_in_background(ws, CloseCode(code), reason),
+                None => self.closed_early = Some(Box::new((id, code, reason))),
             }
         }
     }
