@@ -20,8 +20,13 @@
 //! polling times out at the same moment however late the server woke. A
 //! server stalled past the deadline still leaves that client half of
 //! `ping_timeout` once the ping is queued.
+//!
+//! While the driver does not read the client (its application is behind, see
+//! [`Session::handle_input_paused`](crate::Session::handle_input_paused)), a pong may be
+//! waiting unread behind the client's messages: the pong deadline stands still until
+//! reading resumes, and then has what was left of it.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::config::SessionTiming;
 
@@ -31,6 +36,9 @@ pub(crate) enum Heartbeat {
     ExpectInterval { ping_at: Instant },
     /// A ping is out; the pong must come before the deadline.
     ExpectPong { deadline: Instant },
+    /// A ping is out, but the client is not being read: the pong may be waiting unread.
+    /// `left` is the time the client will have once reading resumes.
+    ExpectPongUnread { left: Duration },
     /// No heartbeat: the session is closing or closed.
     Stopped,
 }
@@ -63,7 +71,7 @@ impl Heartbeat {
         match *self {
             Heartbeat::ExpectInterval { ping_at } => Some(ping_at),
             Heartbeat::ExpectPong { deadline } => Some(deadline),
-            Heartbeat::Stopped => None,
+            Heartbeat::ExpectPongUnread { .. } | Heartbeat::Stopped => None,
         }
     }
 
@@ -102,6 +110,26 @@ impl Heartbeat {
         }
     }
 
+    /// The driver stopped reading the client at `now`: an outstanding pong deadline stands
+    /// still.
+    pub(crate) fn pause(&mut self, now: Instant) {
+        if let Heartbeat::ExpectPong { deadline } = *self {
+            *self = Heartbeat::ExpectPongUnread {
+                left: deadline.saturating_duration_since(now),
+            };
+        }
+    }
+
+    /// The driver reads the client again from `now`: the deadline runs on from where it
+    /// stood.
+    pub(crate) fn resume(&mut self, now: Instant) {
+        if let Heartbeat::ExpectPongUnread { left } = *self {
+            *self = Heartbeat::ExpectPong {
+                deadline: now + left,
+            };
+        }
+    }
+
     pub(crate) fn stop(&mut self) {
         *self = Heartbeat::Stopped;
     }
@@ -111,7 +139,6 @@ impl Heartbeat {
 mod tests {
     use super::*;
     use crate::config::Config;
-    use std::time::Duration;
 
     fn timing() -> SessionTiming {
         Config {

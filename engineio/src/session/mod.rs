@@ -115,6 +115,9 @@ pub struct Session {
     events: Fifo<Event>,
     /// The latest time seen; inputs with an earlier `now` are treated as now.
     clock: Instant,
+    /// The driver does not read the client for now (see
+    /// [`handle_input_paused`](Session::handle_input_paused)).
+    input_paused: bool,
 }
 
 impl Session {
@@ -145,6 +148,7 @@ impl Session {
             transmits: Fifo::new(),
             events: Fifo::new(),
             clock: now,
+            input_paused: false,
         };
         let open = Outgoing::Open(handshake_json);
         match transport {
@@ -349,6 +353,35 @@ impl Session {
         }
     }
 
+    /// The driver stopped reading the client at `now`, because its application is behind
+    /// (it takes input again with [`handle_input_resumed`](Session::handle_input_resumed)).
+    ///
+    /// A pong the client sent may then wait unread behind its messages, so the ping timeout
+    /// stands still while reading is paused, and resumes with what was left of it: a client
+    /// is not timed out for a wait that is the server's. Pings still go out. Over
+    /// long-polling, whose pongs arrive with every POST, this only makes the heartbeat more
+    /// lenient while the application catches up.
+    pub fn handle_input_paused(&mut self, now: Instant) {
+        let now = self.advance(now);
+        self.input_paused = true;
+        self.heartbeat.pause(now);
+    }
+
+    /// The driver reads the client again from `now` (see
+    /// [`handle_input_paused`](Session::handle_input_paused)).
+    pub fn handle_input_resumed(&mut self, now: Instant) {
+        let now = self.advance(now);
+        self.input_paused = false;
+        self.heartbeat.resume(now);
+    }
+
+    /// Whether the driver said it does not read the client (see
+    /// [`handle_input_paused`](Session::handle_input_paused)).
+    #[must_use]
+    pub fn is_input_paused(&self) -> bool {
+        self.input_paused
+    }
+
     /// Time passed: call when [`poll_timeout`](Session::poll_timeout) is reached.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.advance(now);
@@ -477,7 +510,12 @@ impl Session {
         };
         match self.heartbeat.on_time(now, &self.timing, ping_leaves) {
             HeartbeatDue::Nothing => {}
-            HeartbeatDue::SendPing => self.outbox.push_control(Outgoing::Ping),
+            HeartbeatDue::SendPing => {
+                self.outbox.push_control(Outgoing::Ping);
+                if self.input_paused {
+                    self.heartbeat.pause(now);
+                }
+            }
             HeartbeatDue::TimedOut => {
                 self.close_now(now, CloseReason::PingTimeout, MainSocket::Close);
                 return now;

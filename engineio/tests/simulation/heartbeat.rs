@@ -208,3 +208,44 @@ fn a_ping_released_late_to_a_waiting_get_leaves_the_whole_timeout() {
     assert_eq!(sim.body(post).as_deref(), Some("ok"));
     assert!(sim.is_open(sid));
 }
+
+#[test]
+fn the_pong_deadline_stands_still_while_the_client_is_not_read() {
+    let mut sim = sim();
+    let (sid, ws) = sim.open_websocket();
+    // The ping goes out at 300 (deadline 500); at 400 the driver stops reading.
+    sim.advance_ms(400);
+    sim.in_one_turn(sid, |session, now| session.handle_input_paused(now));
+    sim.advance_ms(1000);
+    assert!(
+        sim.is_open(sid),
+        "no timeout while the pong may wait unread"
+    );
+    // Reading resumes at 1400 with the 100 ms that were left: the deadline is 1500.
+    sim.in_one_turn(sid, |session, now| session.handle_input_resumed(now));
+    sim.advance_ms(99);
+    assert!(sim.is_open(sid));
+    sim.advance_ms(1);
+    assert!(!sim.is_open(sid));
+    assert_eq!(
+        sim.events(sid).last(),
+        Some(&&Event::Closed(CloseReason::PingTimeout))
+    );
+    assert_eq!(sim.ws_close_code(ws), Some(1000));
+}
+
+#[test]
+fn a_ping_due_while_the_client_is_not_read_waits_for_reading_to_time_out() {
+    let mut sim = sim();
+    let (sid, ws) = sim.open_websocket();
+    sim.in_one_turn(sid, |session, now| session.handle_input_paused(now));
+    // The ping still goes out at 300, but its 200 ms start only when reading resumes.
+    sim.advance_ms(2000);
+    assert_eq!(sim.ws_frames(ws).last().map(String::as_str), Some("2"));
+    assert!(sim.is_open(sid));
+    sim.in_one_turn(sid, |session, now| session.handle_input_resumed(now));
+    sim.advance_ms(150);
+    sim.ws_text(ws, "3");
+    sim.advance_ms(250);
+    assert!(sim.is_open(sid), "the pong in time keeps it");
+}

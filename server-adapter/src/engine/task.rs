@@ -117,11 +117,6 @@ pub(crate) struct SessionTask<A, Io> {
     /// At most two WebSockets: the transport and one being tried.
     /// Boxed: the second is there only during an upgrade, and a polling session has none.
     sockets: [Option<Box<Socket<Io>>>; 2],
-    /// The last socket the session closed before its stream arrived, and the code to close
-    /// the stream with when it does (a second WebSocket for a session that has one: 1008).
-    /// Boxed, as it is rare: one pointer of every session. Should two such sockets wait at
-    /// once, the older one's stream is closed with 1000.
-    closed_early: Option<Box<(RequestId, u16, &'static str)>>,
 }
 
 /// The size of the future of a session task running `A` over TCP, for the tests that bound
@@ -157,7 +152,6 @@ where
             router,
             responders: Vec::new(),
             sockets: [None, None],
-            closed_early: None,
         }
     }
 
@@ -203,6 +197,18 @@ where
                         // of the write, since its state (a timeout's timer) inline would
                         // enlarge every session's future for its whole life.
                         Box::pin(self.finish_writes()).await;
+                    }
+                }
+                // The client is read only while the app takes input: while it does not, the
+                // session knows, so that a pong waiting unread is not taken for a missing one.
+                let accepts = self.app.accepts_input();
+                if accepts == self.session.is_input_paused() {
+                    // The clock read again rather than `turn` kept across the writes above,
+                    // which would enlarge every session's future by an `Instant`.
+                    if accepts {
+                        self.session.handle_input_resumed(now());
+                    } else {
+                        self.session.handle_input_paused(now());
                     }
                 }
                 if self.session.is_closed() {
@@ -344,16 +350,7 @@ where
                 }
             }
             // The session gave this socket up before the stream arrived.
-            None => {
-                let (code, reason) = match self.closed_early.take() {
-                    Some(early) if early.0 == id => (early.1, early.2),
-                    other => {
-                        self.closed_early = other;
-                        (CloseCode::NORMAL.0, "")
-                    }
-                };
-                close_in_background(ws, CloseCode(code), reason);
-            }
+            None => close_in_background(ws, CloseCode::NORMAL, ""),
         }
     }
 
@@ -567,8 +564,7 @@ where
     }
 
     /// After socket `i`'s frames are written (or failed to be): a failed socket is dropped
-    /// and the session told; one the session closed is closed; one closed before its stream
-    /// arrived gives its place up.
+    /// and the session told; one the session closed is closed.
     fn after_write(&mut self, i: usize, written: bool) {
         let Some(socket) = self.sockets[i].as_mut() else {
             return;
@@ -578,9 +574,12 @@ where
             self.sockets[i] = None;
             self.session.handle_ws_closed(now(), id, WsClosed::Error);
         } else if let Some((code, reason)) = socket.close {
-            match self.sockets[i].take().and_then(|s| s.ws) {
-                Some(ws) => close_in_background(ws, CloseCode(code), reason),
-                None => self.closed_early = Some(Box::new((id, code, reason))),
+            // One closed before its stream arrived keeps its place until the stream comes,
+            // to be closed with its code then (1008 for a second WebSocket of a session).
+            if socket.ws.is_some() {
+                if let Some(ws) = self.sockets[i].take().and_then(|s| s.ws) {
+                    close_in_background(ws, CloseCode(code), reason);
+                }
             }
         }
     }
@@ -673,6 +672,16 @@ mod tests {
         assert!(
             future <= task + 160,
             "the session future takes {future} bytes for a {task}-byte task"
+        );
+    }
+    #[test]
+    fn print_sizes_tmp() {
+        type Task = SessionTask<HandlerApp<Ignore>, TcpStream>;
+        eprintln!(
+            "SIZES task {} future {} session {}",
+            std::mem::size_of::<Task>(),
+            returned_size(Task::run),
+            std::mem::size_of::<engineio::Session>()
         );
     }
 }
