@@ -16,6 +16,11 @@ pub struct Config {
     /// Most emits waiting for an ack per socket (default 4096); more are
     /// refused with [`UsageError::TooManyPendingAcks`](crate::UsageError).
     pub max_pending_acks: usize,
+    /// Most namespaces one connection may join or ask to join at once (default 100). A
+    /// CONNECT past it is refused with a CONNECT_ERROR `{"message":"Too many namespaces"}`
+    /// and the connection stays open: each namespace holds a socket and costs work on every
+    /// packet of the connection, and the reference server sets no bound.
+    pub max_namespaces: usize,
     /// How packets are written on the wire (default: the text parser).
     pub parser: Parser,
 }
@@ -40,6 +45,7 @@ impl Default for Config {
             connect_timeout: Duration::from_secs(45),
             decoder: DecoderConfig::default(),
             max_pending_acks: 4096,
+            max_namespaces: 100,
             parser: Parser::Default,
         }
     }

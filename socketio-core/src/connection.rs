@@ -40,6 +40,7 @@ pub struct Connection {
     parser: Parser,
     connect_timeout: Duration,
     max_pending_acks: usize,
+    max_namespaces: usize,
     /// Namespaces in the order they were asked for (a connection holds few).
     namespaces: Vec<(Namespace, Membership)>,
     /// Until this instant the connection must join a namespace.
@@ -75,6 +76,7 @@ impl Connection {
             parser: config.parser,
             connect_timeout: config.connect_timeout,
             max_pending_acks: config.max_pending_acks,
+            max_namespaces: config.max_namespaces,
             namespaces: Vec::new(),
             connect_deadline: Some(now + config.connect_timeout.max(Duration::from_millis(1))),
             closed: false,
@@ -457,6 +459,17 @@ impl Connection {
             .iter()
             .position(|(n, _)| n == packet.namespace());
         match (packet.kind(), at) {
+            (PacketKind::Connect, None) if self.namespaces.len() >= self.max_namespaces => {
+                let refusal = Packet::connect_error(
+                    packet.namespace().clone(),
+                    &ConnectError::<()> {
+                        message: "Too many namespaces",
+                        data: None,
+                    },
+                )
+                .expect("an object of one string is a valid CONNECT_ERROR payload");
+                self.push_packet(&refusal);
+            }
             (PacketKind::Connect, None) => {
                 let namespace = packet.namespace().clone();
                 // Most connections join one namespace: room for exactly one

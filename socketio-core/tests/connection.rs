@@ -178,6 +178,27 @@ fn refusals_keep_the_connection_open() {
 }
 
 #[test]
+fn namespaces_per_connection_are_bounded() {
+    let mut h = Harness::with(Config {
+        max_namespaces: 2,
+        ..Config::default()
+    });
+    h.join("/a");
+    // A CONNECT still waiting for its decision counts too.
+    h.text("0/b,");
+    let asked = h.events.len();
+    h.text("0/c,");
+    assert_eq!(h.events.len(), asked, "no connect request past the bound");
+    assert_eq!(h.last_sent(), r#"4/c,{"message":"Too many namespaces"}"#);
+    assert!(!h.conn.is_closed());
+    // Leaving one makes room again.
+    h.text("1/a,");
+    h.events.clear();
+    h.text("0/c,");
+    assert!(matches!(h.events.pop(), Some(Event::ConnectRequest { .. })));
+}
+
+#[test]
 fn deciding_twice_or_for_nothing_is_a_usage_error() {
     let mut h = Harness::new();
     let id = h.new_id();

@@ -373,6 +373,14 @@ impl SocketIoBuilder {
         self
     }
 
+    /// Most namespaces one connection may join at once (default 100); a CONNECT past it is
+    /// refused with `{"message":"Too many namespaces"}` and the connection stays.
+    #[must_use]
+    pub fn max_namespaces_per_connection(mut self, namespaces: usize) -> Self {
+        self.core.max_namespaces = namespaces;
+        self
+    }
+
     /// The whole Engine.IO configuration (the path and limits above included).
     #[must_use]
     pub fn engine_config(mut self, config: engineio::Config) -> Self {
