@@ -28,6 +28,9 @@ pub(crate) const MAX_PAYLOAD: usize = 1_000_000;
 /// How many `slow` events the server's handler has finished.
 pub(crate) static SLOW_DONE: AtomicUsize = AtomicUsize::new(0);
 
+/// The permits `slow` events wait for, one each.
+pub(crate) static SLOW_GATE: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(0);
+
 /// Tables take turns: the heap is counted for the whole process.
 static TURN: Mutex<()> = Mutex::new(());
 
@@ -79,7 +82,7 @@ where
 }
 
 /// The server every table attacks: a Socket.IO server with an acknowledging `ping`, a `slow`
-/// event that takes a turn of the runtime, and dynamic namespaces `/dyn-*`.
+/// event whose handler waits for a permit of [`SLOW_GATE`], and dynamic namespaces `/dyn-*`.
 async fn start() -> (SocketAddr, SocketIo, server_adapter::ShutdownHandle) {
     let io = SocketIo::builder()
         .ping_interval(PING_INTERVAL)
@@ -93,8 +96,10 @@ async fn start() -> (SocketAddr, SocketIo, server_adapter::ShutdownHandle) {
             let _ = ack.send(&"pong");
         });
         socket.on("slow", || async move {
-            // Gives the runtime a turn, so that events arrive faster than they are handled.
-            tokio::task::yield_now().await;
+            // Each waits for a permit, so that the test decides when handlers may run.
+            if let Ok(permit) = SLOW_GATE.acquire().await {
+                permit.forget();
+            }
             SLOW_DONE.fetch_add(1, Ordering::Relaxed);
         });
     };

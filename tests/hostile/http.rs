@@ -70,7 +70,8 @@ fn http_table() {
                 "the head's deadline held for {took:?}"
             );
             format!(
-                "{}, after the head timeout",
+                "{}, at the head timeout (a deadline for the whole head, not renewed by each \
+                 byte; here a byte every 250 ms)",
                 refused(&Answer::from_bytes(&got), 408)
             )
         })

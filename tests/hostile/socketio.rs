@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use server_adapter::ws::{encode_frame, OpCode};
 
-use crate::harness::{live_heap, run, RawWs, SLOW_DONE, WAIT};
+use crate::harness::{live_heap, run, RawWs, SLOW_DONE, SLOW_GATE, WAIT};
 
 /// Masked text frames, one per message, as one batch of bytes.
 fn frames<'a>(messages: impl Iterator<Item = &'a [u8]>) -> Vec<u8> {
@@ -139,14 +139,36 @@ fn socketio_table() {
             let baseline = live_heap();
             // Written from a task while this one watches the heap.
             let (read, mut write) = tokio::io::split(ws.stream);
+            // The batch lives until the end, so that the heap's baseline holds it throughout.
             let writer = tokio::spawn(async move {
                 use tokio::io::AsyncWriteExt;
                 write.write_all(&batch).await.expect("written");
-                write
+                (write, batch)
             });
-            let mut peak = baseline;
-            // Bounded by progress, not by the total: a debug build handles about 1,500 of
-            // these a second, a release build some 100,000.
+            // The handler waits at its first event: the rest queue, up to the bound, and then
+            // stay in the socket. Wait for the heap to stop growing (20 samples in a row
+            // within 1 KiB), then let the handlers run.
+            let (mut peak, mut last) = (baseline, baseline);
+            let mut steady = 0;
+            let deadline = std::time::Instant::now() + WAIT;
+            while steady < 20 {
+                let now = live_heap();
+                steady = if (now - last).abs() < 1024 {
+                    steady + 1
+                } else {
+                    0
+                };
+                last = now;
+                peak = peak.max(now);
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the heap kept growing"
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            SLOW_GATE.add_permits(100_000);
+            // Bounded by progress, not by the total: a debug build handles a few thousand of
+            // these a second.
             let (mut done, mut progressed) = (0, std::time::Instant::now());
             while done < 100_000 {
                 peak = peak.max(live_heap());
@@ -160,7 +182,7 @@ fn socketio_table() {
                 );
                 tokio::time::sleep(Duration::from_millis(2)).await;
             }
-            let write = writer.await.expect("the writer");
+            let (write, _batch) = writer.await.expect("the writer");
             drop(read.unsplit(write));
             let grew = (peak - baseline) / 1024;
             assert!(grew < 4096, "the heap grew by {grew} KiB");
