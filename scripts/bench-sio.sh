@@ -2,7 +2,9 @@
 # Side-by-side Socket.IO benchmark: examples/bench_server.rs against the official Node
 # socket.io server (benches/node/bench-server.js) and a socketioxide server
 # (benches/peers/socketioxide-server/), under the same load from target/release/sio_bench;
-# and the same bench_server served by axum (STACK=axum), "ours-axum", against ours; and
+# and the same bench_server served by axum (STACK=axum), "ours-axum", against ours; the
+# floor server of ../shared/floor-server/ ("floor", WebSocket scenarios only) when it is
+# there; and
 # with connection state recovery on (RECOVERY=1), "ours-recovery" (not in the default list:
 # `--scenario ack,fanout,idle --server ours,ours-recovery` measures what recovery costs).
 #
@@ -27,7 +29,7 @@ cd "$(dirname "$0")/.."
 
 short=()
 scenarios="ack,fanout,binary,polling,idle,connect"
-servers="ours,node,socketioxide,ours-axum"
+servers=""
 threads=1
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -35,7 +37,7 @@ while [ $# -gt 0 ]; do
     --scenario) scenarios="$2"; shift ;;
     --server) servers="$2"; shift ;;
     --threads) threads="$2"; shift ;;
-    *) echo "usage: $0 [--short] [--scenario a,b] [--server ours,node,socketioxide,ours-axum,ours-recovery] [--threads N]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--short] [--scenario a,b] [--server ours,node,socketioxide,ours-axum,ours-recovery,floor] [--threads N]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -45,6 +47,19 @@ step() { printf '\n==> %s\n' "$*" >&2; }
 step "building the servers and the load generator (release)"
 cargo build --release --quiet -p server-adapter --example bench_server
 cargo build --release --quiet -p benches --bin sio_bench
+# The floor server (the least a tokio Socket.IO server spends on the WebSocket scenarios) is
+# measured when its sources sit beside the repository, in ../shared/floor-server/; it serves
+# no long-polling session, so it runs in the WebSocket scenarios only.
+floor_dir="$(cd .. && pwd)/shared/floor-server"
+if [ -z "$servers" ]; then
+  servers="ours,node,socketioxide,ours-axum"
+  [ -f "$floor_dir/Cargo.toml" ] && servers="$servers,floor"
+fi
+if [[ ",$servers," == *",floor,"* ]]; then
+  [ -f "$floor_dir/Cargo.toml" ] || { echo "no floor server at $floor_dir" >&2; exit 2; }
+  cargo build --release --quiet --locked --manifest-path "$floor_dir/Cargo.toml" \
+    --target-dir target/floor-server
+fi
 if [[ ",$servers," == *",socketioxide,"* ]]; then
   cargo build --release --quiet --locked \
     --manifest-path benches/peers/socketioxide-server/Cargo.toml --target-dir target/peers
@@ -89,6 +104,11 @@ stop_server() {
 trap stop_server EXIT
 trap 'exit 130' INT TERM
 
+# A free loopback port (bound and released at once).
+free_port() {
+  node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+}
+
 url=""
 # Starts server $1 logging to $2; sets last_pid and last_url.
 launch() {
@@ -99,13 +119,16 @@ launch() {
     ours-recovery) RECOVERY=1 PORT=0 target/release/examples/bench_server >"$2" 2>&1 & ;;
     node) PORT=0 node benches/node/bench-server.js >"$2" 2>&1 & ;;
     socketioxide) PORT=0 target/peers/release/socketioxide-bench-server >"$2" 2>&1 & ;;
+    # It prints the port it was given, not the one bound: it is given a free one.
+    floor) PORT="$(free_port)" target/floor-server/release/sio-bench-floor >"$2" 2>&1 & ;;
     *) echo "unknown server $1" >&2; exit 2 ;;
   esac
   last_pid=$!
   last_url=""
   for _ in $(seq 200); do
-    last_url="$(grep -o -m1 'http://127\.0\.0\.1:[0-9]*' "$2" || true)"
-    [ -n "$last_url" ] && return 0
+    # "http://127.0.0.1:PORT", or the floor server's "listening on 127.0.0.1:PORT".
+    last_url="$(grep -o -m1 '127\.0\.0\.1:[0-9]*' "$2" || true)"
+    [ -n "$last_url" ] && last_url="http://$last_url" && return 0
     kill -0 "$last_pid" 2>/dev/null || break
     sleep 0.05
   done
@@ -122,7 +145,7 @@ start_server() {
 start_cluster() {
   command -v redis-server >/dev/null || { echo "fanout-redis needs redis-server" >&2; exit 1; }
   local port
-  port="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
+  port="$(free_port)"
   redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no >"$log.redis" 2>&1 &
   redis_pid=$!
   for _ in $(seq 100); do
@@ -164,6 +187,9 @@ IFS=, read -r -a server_list <<<"$servers"
 for scenario in "${scenario_list[@]}"; do
   step "scenario $scenario"
   for server in "${server_list[@]}"; do
+    case "$scenario" in
+      polling | fanout-redis) [ "$server" = floor ] && continue ;;
+    esac
     if [ "$scenario" = fanout-redis ]; then
       [ "$server" = socketioxide ] && continue
       start_cluster "$server"

@@ -10,8 +10,14 @@ use crate::scenarios::Outcome;
 /// The servers, in table order; the first is the one under test. `ours-axum` is the same
 /// server served by axum (the Socket.IO server as a tower layer), and `ours-recovery` the
 /// same server with connection state recovery on, each compared with `ours`.
-pub(crate) const SERVERS: [&str; 5] =
-    ["ours", "node", "socketioxide", "ours-axum", "ours-recovery"];
+pub(crate) const SERVERS: [&str; 6] = [
+    "ours",
+    "node",
+    "socketioxide",
+    "ours-axum",
+    "ours-recovery",
+    "floor",
+];
 
 /// The scenarios, in table order.
 pub(crate) const SCENARIOS: [&str; 7] = [
@@ -199,8 +205,8 @@ pub(crate) fn table(lines: &[Value], only: Option<&str>) -> String {
         runs.insert((si, svi), v);
     }
     let mut out = String::new();
-    out.push_str("| scenario | metric | ours | node | socketioxide | ours-axum | ours-recovery | ours vs node | ours vs socketioxide | ours vs ours-axum | ours vs ours-recovery |\n");
-    out.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str("| scenario | metric | ours | node | socketioxide | floor | ours-axum | ours-recovery | ours vs node | ours vs socketioxide | ours vs floor | ours vs ours-axum | ours vs ours-recovery |\n");
+    out.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     let mut floors = String::new();
     for (si, scenario) in SCENARIOS.iter().enumerate() {
         let get = |svi: usize| runs.get(&(si, svi)).copied();
@@ -233,15 +239,17 @@ pub(crate) fn table(lines: &[Value], only: Option<&str>) -> String {
             };
             let name = if mi == 0 { *scenario } else { "" };
             out.push_str(&format!(
-                "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+                "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
                 m.label,
                 cell(0),
                 cell(1),
                 cell(2),
+                cell(5),
                 cell(3),
                 cell(4),
                 ratio(1),
                 ratio(2),
+                ratio(5),
                 ratio(3),
                 ratio(4)
             ));
@@ -289,6 +297,51 @@ pub(crate) fn table(lines: &[Value], only: Option<&str>) -> String {
                 "ours-axum costs {r:.3}× ours (at most {ceiling}×) {}",
                 if r <= ceiling { "met" } else { "NOT MET" }
             ));
+        }
+        // The floor server (`../shared/floor-server/`, WebSocket scenarios only): ours at most
+        // 1.2x its CPU per message in ack and binary, 1.1x in fanout; at most 2.5 KiB per
+        // idle connection whatever it holds.
+        let floor = get(5)
+            .filter(|v| v["errors"].as_u64().unwrap_or(0) == 0)
+            .and_then(|v| v[key].as_f64());
+        let floor_ceiling = match *scenario {
+            "ack" | "binary" => Some(1.2),
+            "fanout" => Some(1.1),
+            _ => None,
+        };
+        match (ours, floor, floor_ceiling) {
+            (Some(a), Some(b), Some(ceiling)) if a > 0.0 => {
+                let r = b / a;
+                parts.push(format!(
+                    "ours costs {r:.3}× the floor server (at most {ceiling}×) {}",
+                    if r <= ceiling { "met" } else { "NOT MET" }
+                ));
+            }
+            (Some(a), Some(b), None) if *scenario == "idle" && b > 0.0 => {
+                parts.push(format!("ours holds {:.3}× the floor server", a / b));
+            }
+            _ => {}
+        }
+        if *scenario == "idle" {
+            if let Some(a) = ours {
+                parts.push(format!(
+                    "{:.2} KiB per connection (at most 2.5) {}",
+                    a / 1024.0,
+                    if a <= 2.5 * 1024.0 { "met" } else { "NOT MET" }
+                ));
+            }
+        }
+        // Long-polling: at most 0.67x socketioxide's CPU per message.
+        if *scenario == "polling" {
+            if let (Some(a), Some(b)) = (ours, get(2).and_then(|v| v[key].as_f64())) {
+                if a > 0.0 {
+                    let r = b / a;
+                    parts.push(format!(
+                        "ours costs {r:.3}× socketioxide (at most 0.67×) {}",
+                        if r <= 0.67 { "met" } else { "NOT MET" }
+                    ));
+                }
+            }
         }
         // Recovery on: what it costs, reported (no ceiling).
         let recovery = get(4)
