@@ -182,10 +182,10 @@ fn reference(input: &[u8], limit: u64, max_overhead: usize) -> Reference {
             if size == 0 {
                 break;
             }
-            if total.saturating_add(size) > limit {
-                return Err(Some(413));
-            }
-            total += size;
+            total = match total.checked_add(size) {
+                Some(total) if total <= limit => total,
+                _ => return Err(Some(413)),
+            };
             let available = (input.len() - at) as u64;
             if available < size {
                 body.extend_from_slice(&input[at..]);
