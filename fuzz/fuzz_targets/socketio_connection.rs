@@ -142,7 +142,8 @@ struct Model {
     closed: bool,
     /// No `CloseSession` may come any more: it came, or the session ended.
     close_sent: bool,
-    next_id: u8,
+    /// Socket ids given out so far (each id is this count, so none repeats).
+    next_id: u64,
     /// The client's decoder, reading what the connection transmits.
     client: Decoder,
     /// The namespaces whose CONNECT answer or refusal is due, and the DISCONNECTs due.
@@ -265,8 +266,10 @@ fn step(m: &mut Model, input: &mut Reader<'_>, t0: Instant) {
         6 => {
             let nsp = m.pick_namespace(input.byte());
             let recover = input.byte();
-            m.next_id = m.next_id.wrapping_add(1);
-            let id = SocketId::from_random_bytes([m.next_id; 15]);
+            m.next_id += 1;
+            let mut bytes = [0; 15];
+            bytes[..8].copy_from_slice(&m.next_id.to_le_bytes());
+            let id = SocketId::from_random_bytes(bytes);
             let result = if recover & 1 == 0 {
                 m.conn.accept(now, &nsp, id)
             } else {
