@@ -124,6 +124,8 @@ mod cors;
 mod error;
 mod event;
 pub mod fifo;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod late;
 mod packet;
 mod payload;

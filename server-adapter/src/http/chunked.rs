@@ -143,10 +143,12 @@ impl ChunkedDecoder {
                 if value == 0 {
                     State::TrailerStart
                 } else {
-                    if self.len.saturating_add(value) > self.limit {
-                        return Err(RequestError::BodyTooLarge);
+                    // Checked, not saturating: under a limit of u64::MAX a saturated sum
+                    // would pass and the running length overflow.
+                    match self.len.checked_add(value) {
+                        Some(len) if len <= self.limit => self.len = len,
+                        _ => return Err(RequestError::BodyTooLarge),
                     }
-                    self.len += value;
                     State::Data { left: value }
                 }
             }
@@ -220,6 +222,24 @@ mod tests {
             ChunkedDecoder::new(10, 64).decode(b"ffffffffffffffff\r\n", &mut out),
             Err(RequestError::BodyTooLarge)
         );
+    }
+
+    #[test]
+    fn chunk_sizes_summing_past_u64_are_413_under_no_limit() {
+        // Found by the http_chunked_body fuzz target: 1 + (2^64 - 1) passed a saturating
+        // check against a limit of u64::MAX, then overflowed the running length.
+        let mut d = ChunkedDecoder::new(usize::MAX, 64);
+        let mut out = BytesMut::new();
+        assert_eq!(d.decode(b"0000001\r\nx\r\n", &mut out), Ok(12));
+        assert_eq!(
+            d.decode(b"ffffffffffffffff\r\n", &mut out),
+            Err(RequestError::BodyTooLarge)
+        );
+        assert_eq!(&out[..], b"x");
+        // A single chunk of 2^64 - 1 bytes is within such a limit, and waits for its data.
+        let mut d = ChunkedDecoder::new(usize::MAX, 64);
+        assert_eq!(d.decode(b"ffffffffffffffff\r\nab", &mut out), Ok(20));
+        assert!(!d.is_done());
     }
 
     #[test]
