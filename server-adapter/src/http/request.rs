@@ -327,8 +327,12 @@ impl HeadParser {
         config: &Config,
     ) -> Result<Option<RequestHead>, RequestError> {
         if !self.line_done {
-            skip_empty_lines(buf);
-            match memchr::memchr(b'\n', buf) {
+            if self.scanned == 0 {
+                skip_empty_lines(buf);
+            }
+            // Searched from where the last read's search stopped: a request line that
+            // arrives a byte at a time is scanned once, not once per byte.
+            match memchr::memchr(b'\n', &buf[self.scanned..]).map(|i| i + self.scanned) {
                 Some(i) if i >= config.max_request_line => {
                     return Err(RequestError::RequestLineTooLong)
                 }
@@ -336,7 +340,13 @@ impl HeadParser {
                 None if buf.len() >= config.max_request_line => {
                     return Err(RequestError::RequestLineTooLong)
                 }
-                None => return Ok(None),
+                None => {
+                    // A lone `\r` at the front may still become an empty line to drop.
+                    if !buf.starts_with(b"\r") {
+                        self.scanned = buf.len();
+                    }
+                    return Ok(None);
+                }
             }
         }
         let Some(end) = find_head_end(buf, self.scanned) else {
@@ -543,6 +553,35 @@ mod tests {
         let h = found.expect("the head is complete before the body");
         assert_eq!(h.method(), "POST");
         assert_eq!(body_framing(&h), Ok(BodyFraming::Length(3)));
+    }
+
+    #[test]
+    fn a_request_line_arriving_a_byte_at_a_time_is_scanned_once() {
+        let config = Config::default();
+        let mut parser = HeadParser::new();
+        let mut buf = BytesMut::new();
+        let line = format!("GET /{} HTTP/1.1", "a".repeat(config.max_request_line - 20));
+        for (n, &b) in line.as_bytes().iter().enumerate() {
+            buf.extend_from_slice(&[b]);
+            assert!(parser.parse(&mut buf, &config).unwrap().is_none());
+            // Each call searched only the byte it was given.
+            assert_eq!(parser.scanned, n + 1);
+        }
+        buf.extend_from_slice(b"\r\n\r\n");
+        let h = parser.parse(&mut buf, &config).unwrap().unwrap();
+        assert_eq!(h.method(), "GET");
+        // And past the limit, a byte at a time, it is refused at the limit.
+        let mut parser = HeadParser::new();
+        let mut buf = BytesMut::new();
+        let mut refused_at = None;
+        for n in 1..=config.max_request_line + 10 {
+            buf.extend_from_slice(b"a");
+            if parser.parse(&mut buf, &config).is_err() {
+                refused_at = Some(n);
+                break;
+            }
+        }
+        assert_eq!(refused_at, Some(config.max_request_line));
     }
 
     #[test]
