@@ -96,6 +96,7 @@
 pub mod engine;
 pub mod http;
 mod io;
+pub mod metrics;
 mod server;
 pub mod socketio;
 #[cfg(feature = "tls")]
