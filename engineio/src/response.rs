@@ -234,7 +234,10 @@ mod tests {
         let ok = Response::ok(&CorsHeaders::none());
         assert_eq!((ok.status, &ok.body[..]), (200, &b"ok"[..]));
         assert_eq!(ok.error_code(), None);
-        assert_eq!(Response::server_full(&CorsHeaders::none()).error_code(), None);
+        assert_eq!(
+            Response::server_full(&CorsHeaders::none()).error_code(),
+            None
+        );
         assert_eq!(ok.header_value("Content-Type"), Some("text/html"));
         let p = Response::payload(Bytes::from_static(b"4hi"), &CorsHeaders::none());
         assert_eq!(

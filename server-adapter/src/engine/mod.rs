@@ -38,9 +38,9 @@ use std::sync::Arc;
 
 use tokio::net::TcpStream;
 
-pub(crate) use app::{AppFactory, Engine, SessionApp, Signal};
 #[cfg(test)]
 pub(crate) use app::TestSignal;
+pub(crate) use app::{AppFactory, Engine, SessionApp, Signal};
 pub use app::{HandshakeHeaders, HandshakeRequest};
 pub use handler::{EngineHandler, SessionHandle};
 pub(crate) use service::{random_id_bytes, EngineCore};

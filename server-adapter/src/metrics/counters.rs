@@ -463,7 +463,10 @@ mod tests {
             ..Sums::default()
         };
         let m = engine.snapshot(&sums);
-        assert_eq!((m.opened, m.upgrades, m.messages_in, m.polling), (2, 1, 4, 1));
+        assert_eq!(
+            (m.opened, m.upgrades, m.messages_in, m.polling),
+            (2, 1, 4, 1)
+        );
         assert_eq!(
             m.closes,
             Closes {

@@ -34,9 +34,7 @@
 mod counters;
 mod prometheus;
 
-pub(crate) use counters::{
-    EngineStats, Refusal, SessionCounters, SioStats, Sums, Transport,
-};
+pub(crate) use counters::{EngineStats, Refusal, SessionCounters, SioStats, Sums, Transport};
 pub use prometheus::PROMETHEUS_CONTENT_TYPE;
 
 /// A snapshot of an Engine.IO server: its connections (sessions), the messages they carry,

@@ -219,11 +219,7 @@ impl Metrics {
                 ("unknown namespace", connect.unknown_namespace),
             ],
         );
-        e.family(
-            "sockets",
-            "gauge",
-            "Sockets connected now, by namespace.",
-        );
+        e.family("sockets", "gauge", "Sockets connected now, by namespace.");
         for ns in &self.namespaces {
             e.sample("sockets", &[("namespace", &ns.name)], ns.sockets);
         }

@@ -539,10 +539,8 @@ impl SioSession {
                 .filter(|(n, _)| n == namespace)
                 .cloned()
                 .collect();
-            let replies: Vec<AckReply> = waiting
-                .iter()
-                .filter_map(|key| acks.remove(key))
-                .collect();
+            let replies: Vec<AckReply> =
+                waiting.iter().filter_map(|key| acks.remove(key)).collect();
             self.count_acks();
             for reply in replies {
                 let _ = reply.send(Err(AckError::Disconnected));

@@ -245,7 +245,10 @@ mod tests {
             out.push_message(send("c"), false),
             Err(EmitError::BufferFull)
         ));
-        assert!(!out.push_message(send("v"), true).unwrap(), "dropped when full");
+        assert!(
+            !out.push_message(send("v"), true).unwrap(),
+            "dropped when full"
+        );
         assert_eq!(refused_and_dropped(&out), (1, 1));
         assert_eq!(out.drain().len(), 2);
         out.publish(0, 0, false);
