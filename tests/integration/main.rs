@@ -11,6 +11,7 @@ mod engine_polling;
 mod engine_websocket;
 mod engineio_interop;
 mod http;
+mod metrics;
 mod node;
 mod recovery;
 mod socketio;
