@@ -34,6 +34,7 @@ impl SpanBox {
     }
 
     /// Enters the span until the guard is dropped (never across an `.await`).
+    #[inline]
     pub(crate) fn enter(&self) -> Option<tracing::span::Entered<'_>> {
         self.0.as_deref().map(Span::enter)
     }
@@ -58,6 +59,7 @@ impl<F> InSpan<F> {
 impl<F: Future> Future for InSpan<F> {
     type Output = F::Output;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
         let _entered = this.span.enter();

@@ -220,7 +220,7 @@ where
             parent: None,
             "session",
             sid = %sid,
-            transport = transport.as_str(),
+            transport = %transport.as_str(),
             peer = tracing::field::Empty,
         );
         if let Some(address) = handshake.address {

@@ -602,6 +602,7 @@ where
 /// Counts and logs a session's event, before its application sees it (so that whatever the
 /// application does about it, a handler answering or a test reading a snapshot, finds it
 /// counted).
+#[inline]
 fn observe(event: &Event, counters: &SessionCounters, stats: &EngineStats) {
     match event {
         Event::Message(message) => {
@@ -612,7 +613,7 @@ fn observe(event: &Event, counters: &SessionCounters, stats: &EngineStats) {
         Event::Upgraded => {
             counters.set_transport(Transport::WebSocket);
             stats.upgraded();
-            tracing::Span::current().record("transport", "websocket");
+            tracing::Span::current().record("transport", tracing::field::display("websocket"));
             tracing::debug!("upgraded to websocket");
         }
         Event::Closed(reason) => {
