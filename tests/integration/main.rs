@@ -18,6 +18,7 @@ mod socketio;
 mod socketio_interop;
 mod stacks;
 mod tls;
+mod tracing_spans;
 mod websocket;
 
 use std::net::SocketAddr;
