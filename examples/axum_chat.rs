@@ -1,6 +1,7 @@
 //! The chat of `examples/chat.rs` (the same Socket.IO handlers, from
 //! `examples/chat/app.rs`, and the same page) inside an axum application that
-//! also answers `GET /health` with `ok`; on 127.0.0.1, port `PORT` (default 3000).
+//! also answers `GET /health` with `ok` and `GET /metrics` with the server's counts in the
+//! Prometheus text format; on 127.0.0.1, port `PORT` (default 3000).
 //!
 //! ```sh
 //! npm ci --prefix examples/chat           # the browser client, once
@@ -31,10 +32,11 @@ use tower_service::Service;
 #[path = "chat/app.rs"]
 mod app;
 
-/// The chat's page, its browser client and `/health` as axum routes, with the
-/// Socket.IO server as a layer in front of them (it takes `/socket.io/`).
+/// The chat's page, its browser client, `/health` and `/metrics` as axum routes, with
+/// the Socket.IO server as a layer in front of them (it takes `/socket.io/`).
 pub fn chat<Io: UpgradedStream>(io: &SocketIo<Io>) -> Router {
     let client = app::browser_client(io.parser());
+    let counted = io.clone();
     Router::new()
         .route("/", get(|| async { Html(app::PAGE) }))
         .route(
@@ -48,6 +50,13 @@ pub fn chat<Io: UpgradedStream>(io: &SocketIo<Io>) -> Router {
             }),
         )
         .route("/health", get(|| async { "ok" }))
+        .route(
+            "/metrics",
+            get(move || async move {
+                let (content_type, text) = app::metrics(&counted);
+                ([(CONTENT_TYPE, content_type)], text)
+            }),
+        )
         .layer(io.layer())
 }
 

@@ -6,7 +6,8 @@
 //!   `message` `{from: <the sender's socket id>, text}`;
 //! * `ping-ack` (msg, ack): acknowledged with `{ok: true, received: msg}`, `msg` as
 //!   sent (its key order, and any binary inside it sent back as binary);
-//! * connections and disconnect reasons are logged; CORS allows any origin.
+//! * connections and disconnect reasons are logged; CORS allows any origin;
+//! * `GET /metrics`: the server's counts in the Prometheus text format.
 //!
 //! The handlers are in `examples/chat/app.rs`, shared with `examples/axum_chat.rs`, which
 //! serves the same chat from inside an axum application.
@@ -26,7 +27,7 @@
 
 use bytes::Bytes;
 use server_adapter::http::{Request, Response};
-use server_adapter::socketio::Parser;
+use server_adapter::socketio::{Parser, SocketIo};
 use server_adapter::tls::TlsStream;
 use server_adapter::Server;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -38,26 +39,34 @@ mod app;
 /// The chat's Socket.IO server and its page, on one HTTP server, speaking
 /// `parser` (the page loads the official client bundle built with it).
 pub fn chat(parser: Parser) -> Server {
-    with_page(Server::new().mount(app::socket_io(parser)), parser)
+    with_page(app::socket_io(parser))
 }
 
 /// The same chat over TLS: the same handlers, on a server for TLS streams.
 pub fn chat_tls(parser: Parser) -> Server<TlsStream<TcpStream>> {
     let io = app::builder(parser).build_for();
     app::handlers(io.of("/"));
-    with_page(Server::new().mount(io), parser)
+    with_page(io)
 }
 
-/// The page and the browser client, for the requests the engine does not take.
-fn with_page<Io>(server: Server<Io>, parser: Parser) -> Server<Io>
+/// `io` with the page, the browser client and the metrics, for the requests the engine
+/// does not take.
+fn with_page<Io>(io: SocketIo<Io>) -> Server<Io>
 where
     Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let client = app::browser_client(parser);
+    let client = app::browser_client(io.parser());
+    let server = Server::new().mount(io.clone());
     server.fallback(move |req: Request| {
         std::future::ready(match req.head.path() {
             "/" => file("text/html", app::PAGE),
             "/socket.io.min.js" if !client.is_empty() => file("text/javascript", client.clone()),
+            "/metrics" => {
+                let (content_type, text) = app::metrics(&io);
+                Response::new(200)
+                    .header("Content-Type", content_type)
+                    .with_body(text)
+            }
             _ => Response::not_found(),
         })
     })

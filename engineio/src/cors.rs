@@ -62,6 +62,16 @@ impl Cors {
         self
     }
 
+    /// Whether a page from `origin` may read the engine's answers: what a runtime counts
+    /// as a request CORS refuses (the engine answers it without
+    /// `Access-Control-Allow-Origin`, and the browser then refuses the answer).
+    pub fn allows(&self, origin: &str) -> bool {
+        match &self.origin {
+            CorsOrigin::Any => true,
+            CorsOrigin::List(list) => list.iter().any(|allowed| allowed == origin),
+        }
+    }
+
     /// Decides the CORS headers for a request with this `Origin` header.
     pub(crate) fn decide(&self, origin: Option<&str>) -> CorsHeaders {
         let (allow_origin, vary_origin) = match &self.origin {
@@ -157,5 +167,8 @@ mod tests {
             headers(&cors, Some("http://b.test")),
             vec![("Vary", "Origin".to_owned())]
         );
+        assert!(cors.allows("http://a.test"));
+        assert!(!cors.allows("http://b.test"));
+        assert!(Cors::any_origin().allows("http://b.test"));
     }
 }

@@ -21,6 +21,8 @@ pub struct Response {
     pub headers: Vec<(&'static str, HeaderValue)>,
     /// The body.
     pub body: Bytes,
+    /// The protocol error this response reports, if it is one (see [`Response::error_code`]).
+    error: Option<ErrorCode>,
 }
 
 impl Response {
@@ -31,6 +33,7 @@ impl Response {
             status,
             headers,
             body: Bytes::new(),
+            error: None,
         }
     }
 
@@ -53,6 +56,7 @@ impl Response {
         body.push('}');
         let mut response = Response::new(status, cors).header("Content-Type", "application/json");
         response.body = Bytes::from(body);
+        response.error = Some(code);
         response
     }
 
@@ -109,6 +113,14 @@ impl Response {
         let mut response = Response::new(503, cors).header("Content-Type", "application/json");
         response.body = Bytes::from_static(br#"{"code":3,"message":"Server full"}"#);
         response
+    }
+
+    /// The protocol error code this response carries in its body, if it is an error
+    /// answer of the protocol (`{"code":N,...}`): what a runtime counts and logs when the
+    /// engine refuses a request. `None` for every other answer, including the session cap's
+    /// 503 and the bare statuses a session gives (an overlapping GET's 400, 413).
+    pub fn error_code(&self) -> Option<ErrorCode> {
+        self.error
     }
 
     /// The value of the first header called `name` (case-insensitive).
@@ -179,6 +191,7 @@ mod tests {
         assert_eq!(r.status, 400);
         assert_eq!(r.header_value("content-type"), Some("application/json"));
         assert_eq!(&r.body[..], br#"{"code":1,"message":"Session ID unknown"}"#);
+        assert_eq!(r.error_code(), Some(ErrorCode::UnknownSid));
 
         let r = Response::error(
             ErrorCode::Forbidden,
@@ -220,6 +233,11 @@ mod tests {
     fn ok_and_payload_answers() {
         let ok = Response::ok(&CorsHeaders::none());
         assert_eq!((ok.status, &ok.body[..]), (200, &b"ok"[..]));
+        assert_eq!(ok.error_code(), None);
+        assert_eq!(
+            Response::server_full(&CorsHeaders::none()).error_code(),
+            None
+        );
         assert_eq!(ok.header_value("Content-Type"), Some("text/html"));
         let p = Response::payload(Bytes::from_static(b"4hi"), &CorsHeaders::none());
         assert_eq!(

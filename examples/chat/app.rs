@@ -7,6 +7,7 @@ use std::path::Path;
 use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::json;
+use server_adapter::metrics::PROMETHEUS_CONTENT_TYPE;
 use server_adapter::socketio::{
     AckSender, Data, DisconnectReason, NamespaceRef, Parser, RecoveryConfig, SocketIo,
     SocketIoBuilder, SocketRef, Value,
@@ -70,6 +71,15 @@ async fn ping_ack(Data(msg): Data<Value>, ack: AckSender) {
 
 async fn disconnected(socket: SocketRef, reason: DisconnectReason) {
     println!("{} disconnected: {reason}", socket.id());
+}
+
+/// What `GET /metrics` answers: the server's counts in the Prometheus text format, and
+/// its content type.
+pub(crate) fn metrics<Io>(io: &SocketIo<Io>) -> (&'static str, String)
+where
+    Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    (PROMETHEUS_CONTENT_TYPE, io.metrics().to_prometheus())
 }
 
 /// The page: ours, built into the binary.

@@ -16,6 +16,9 @@
 //!   application (axum's included), as a tower `Service` and `Layer`.
 //! - `tls` (feature `tls`): HTTPS and WSS with rustls, natively (`Server::serve_tls`) and
 //!   for the TLS stream a hyper server was given.
+//! - [`metrics`]: counts for operators (connections by transport, sockets and rooms by
+//!   namespace, messages and bytes, acks, upgrades, refusals, closes and disconnects by
+//!   reason), as a snapshot and in the Prometheus text format.
 //! - [`ws`]: WebSocket (RFC 6455): the opening handshake, frames, message
 //!   assembly with incremental UTF-8 validation, the close handshake, and
 //!   [`WebSocket`](ws::WebSocket), the object a session task drives.
@@ -60,6 +63,29 @@
 //! message is written with one vectored write of its frame header and the caller's buffers.
 //! Every buffer and queue has a bound, stated where it is defined.
 //!
+//! # Metrics and tracing
+//!
+//! `SocketIo::metrics()` and `EngineIo::metrics()` return a snapshot of what the server holds
+//! and has done (see [`metrics`]); counting is always on and costs no shared atomic on the
+//! per-message path.
+//!
+//! Logs go through `tracing`, in three spans: `connection` (debug; `peer`: an accepted TCP
+//! connection of this crate's HTTP server), `session` (info; `sid`, `transport`, `peer`: one
+//! Engine.IO session, whatever served it) and, inside it, `socket` (info; `id`, `namespace`:
+//! one Socket.IO socket, whose middleware and handlers run inside it). The events, by level:
+//!
+//! - info: `session opened`, `session closed` (`reason`, and `error` for a transport or
+//!   parse error), `socket connected` (`recovered` when restored), `socket disconnected`
+//!   (`reason`);
+//! - debug: `upgraded to websocket`, `request refused` (`reason`: forbidden, server full,
+//!   unknown sid, bad request, cors; `peer`), `connect refused by middleware`,
+//!   `connect refused: no such namespace`, `acknowledgement timed out`, sends refused
+//!   because a connection's buffer is full, and the HTTP and WebSocket layers' own (a
+//!   request refused with its status, a connection failed);
+//! - trace: each message received and sent (`len`), each volatile emit dropped;
+//! - warn: only what the operator should look at: accepting failed (out of descriptors),
+//!   event data that cannot fit a handler's type.
+//!
 //! # Errors and panics
 //!
 //! Errors say whose fault they are: the peer's (a refused request answered with its status, a
@@ -96,12 +122,14 @@
 pub mod engine;
 pub mod http;
 mod io;
+pub mod metrics;
 mod server;
 pub mod socketio;
 #[cfg(feature = "tls")]
 pub mod tls;
 #[cfg(feature = "tower")]
 pub mod tower;
+mod trace;
 pub mod ws;
 
 pub use engine::{EngineHandler, EngineIo, HandshakeHeaders, HandshakeRequest, SessionHandle};

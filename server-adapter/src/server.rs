@@ -13,6 +13,7 @@ use tokio::sync::watch;
 
 use crate::engine::{AppFactory, EngineCore};
 use crate::http::{self, Reply, Request, RequestHead, Service};
+use crate::trace::{InSpan, SpanBox};
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
@@ -215,7 +216,8 @@ impl Server<TcpStream> {
                     return;
                 }
             };
-            tokio::spawn(async move { this.serve_watched(stream, Some(address)).await });
+            let serve = async move { this.serve_watched(stream, Some(address)).await };
+            tokio::spawn(InSpan::new(serve, connection_span(address)));
         })
         .await
     }
@@ -234,12 +236,13 @@ impl Server<crate::tls::TlsStream<TcpStream>> {
     ) -> std::io::Result<()> {
         self.accept(listener, move |this, stream, address| {
             let acceptor = acceptor.clone();
-            tokio::spawn(async move {
+            let serve = async move {
                 match crate::tls::handshake(&acceptor, stream).await {
                     Ok(stream) => this.serve_connection(stream, Some(address)).await,
-                    Err(e) => tracing::debug!(%address, error = %e, "TLS handshake failed"),
+                    Err(e) => tracing::debug!(error = %e, "TLS handshake failed"),
                 }
-            });
+            };
+            tokio::spawn(InSpan::new(serve, connection_span(address)));
         })
         .await
     }
@@ -300,6 +303,11 @@ where
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
+}
+
+/// The span of an accepted connection's task (see `crate::trace`).
+fn connection_span(peer: SocketAddr) -> SpanBox {
+    SpanBox::new(tracing::debug_span!(parent: None, "connection", %peer))
 }
 
 /// Stops a running [`Server`].

@@ -228,6 +228,64 @@ async fn python_client_gets_nested_binary_back_with_the_upgrade() {
     python_ping_ack_over("upgrade").await;
 }
 
+#[tokio::test]
+async fn the_metrics_are_served_in_the_prometheus_format() {
+    metrics_on(Stack::Native).await;
+}
+
+#[tokio::test]
+async fn the_metrics_are_served_in_the_prometheus_format_through_axum() {
+    metrics_on(Stack::Axum).await;
+}
+
+/// `GET /metrics` answers the server's counts as Prometheus text: before any client, and
+/// with one socket joined over long-polling (a CONNECT each way).
+async fn metrics_on(stack: Stack) {
+    let addr = start_chat(stack).await;
+
+    let idle = get(addr, "/metrics").await;
+    assert_eq!(idle.status, 200);
+    assert_eq!(
+        idle.header("content-type"),
+        Some("text/plain; version=0.0.4; charset=utf-8")
+    );
+    let text = String::from_utf8(idle.body).unwrap();
+    for line in [
+        "# HELP socketio_connections Connections (Engine.IO sessions) open now, by transport.",
+        "# TYPE socketio_connections gauge",
+        "socketio_connections{transport=\"polling\"} 0",
+        "socketio_connections{transport=\"websocket\"} 0",
+        "# TYPE socketio_sockets gauge",
+        "socketio_sockets{namespace=\"/\"} 0",
+        "# TYPE socketio_messages_received_total counter",
+        "socketio_messages_received_total 0",
+        "# TYPE socketio_closes_total counter",
+        "socketio_closes_total{reason=\"ping timeout\"} 0",
+        "# TYPE socketio_disconnects_total counter",
+        "socketio_disconnects_total{reason=\"client namespace disconnect\"} 0",
+        "# TYPE socketio_refusals_total counter",
+        "socketio_refusals_total{reason=\"middleware\"} 0",
+    ] {
+        assert!(text.lines().any(|l| l == line), "no {line:?} in\n{text}");
+    }
+
+    let mut client = Client::connect(addr).await;
+    super::socketio::connect(&mut client, &addr.to_string()).await;
+    let text = String::from_utf8(get(addr, "/metrics").await.body).unwrap();
+    for line in [
+        "socketio_connections{transport=\"polling\"} 1",
+        "socketio_connections_opened_total 1",
+        "socketio_sockets{namespace=\"/\"} 1",
+        "socketio_rooms{namespace=\"/\"} 0",
+        // The CONNECT (`0` after the Engine.IO message type), and its answer.
+        "socketio_messages_received_total 1",
+        "socketio_messages_sent_total 1",
+        "socketio_received_bytes_total 1",
+    ] {
+        assert!(text.lines().any(|l| l == line), "no {line:?} in\n{text}");
+    }
+}
+
 /// The rust blocks of README.md.
 fn readme_blocks() -> Vec<String> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");

@@ -11,12 +11,14 @@ mod engine_polling;
 mod engine_websocket;
 mod engineio_interop;
 mod http;
+mod metrics;
 mod node;
 mod recovery;
 mod socketio;
 mod socketio_interop;
 mod stacks;
 mod tls;
+mod tracing_spans;
 mod websocket;
 
 use std::net::SocketAddr;

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use super::{Client, WAIT};
 
 /// Opens a polling session and joins `/`; returns the session's path (sid included).
-async fn connect(client: &mut Client, host: &str) -> String {
+pub(crate) async fn connect(client: &mut Client, host: &str) -> String {
     let get = |path: &str| format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n");
     let post = |path: &str, body: &str| {
         format!(

@@ -12,19 +12,35 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use engineio::{Message, SendError};
-use tokio::sync::Notify;
+
+use crate::metrics::SessionCounters;
 
 /// The engine session, as the application layer sees it from inside the task.
 #[derive(Debug)]
 pub(crate) struct Engine<'a> {
     pub(crate) session: &'a mut engineio::Session,
     pub(crate) now: Instant,
+    /// The session's counts.
+    pub(crate) counters: &'a SessionCounters,
 }
 
 impl Engine<'_> {
-    /// Queues a message for the client.
+    /// Queues a message for the client (counted when queued).
     pub(crate) fn send(&mut self, message: Message) -> Result<(), SendError> {
-        self.session.send(message)
+        let len = message.len();
+        match self.session.send(message) {
+            Ok(()) => {
+                self.counters.sent(len);
+                tracing::trace!(len, "message sent");
+                Ok(())
+            }
+            Err(e) => {
+                if e == SendError::BufferFull {
+                    self.counters.buffer_full();
+                }
+                Err(e)
+            }
+        }
     }
 
     /// Closes the session (buffered messages go first).
@@ -164,15 +180,41 @@ pub(crate) trait SessionApp: Send + 'static {
 
 /// Wakes a session's task: other tasks ring it after queueing work for the
 /// session (sends, broadcasts, closes). The session's inbox is the signal, so
-/// a session costs one shared allocation for both.
+/// a session costs one shared allocation for both, and its counters too.
 pub(crate) trait Signal: Send + Sync + std::fmt::Debug + 'static {
     /// Wakes the task (or makes its next wait return at once).
     fn ring(&self);
+
+    /// The session's counts, for what other tasks count (refused and dropped sends).
+    fn counters(&self) -> &SessionCounters;
 }
 
-impl Signal for Notify {
+/// A signal for unit tests of what sits on top of a session: rings a `Notify`.
+#[cfg(test)]
+#[derive(Debug)]
+pub(crate) struct TestSignal {
+    pub(crate) notify: tokio::sync::Notify,
+    pub(crate) counters: SessionCounters,
+}
+
+#[cfg(test)]
+impl TestSignal {
+    pub(crate) fn new() -> std::sync::Arc<Self> {
+        std::sync::Arc::new(TestSignal {
+            notify: tokio::sync::Notify::new(),
+            counters: SessionCounters::new(crate::metrics::Transport::WebSocket),
+        })
+    }
+}
+
+#[cfg(test)]
+impl Signal for TestSignal {
     fn ring(&self) {
-        self.notify_one();
+        self.notify.notify_one();
+    }
+
+    fn counters(&self) -> &SessionCounters {
+        &self.counters
     }
 }
 

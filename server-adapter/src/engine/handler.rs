@@ -100,6 +100,8 @@ impl SessionHandle {
         }
         if self.shared.backlog.fetch_add(1, Ordering::AcqRel) >= self.shared.max_backlog {
             self.shared.backlog.fetch_sub(1, Ordering::AcqRel);
+            self.shared.signal.counters().buffer_full();
+            tracing::debug!(sid = %self.sid, "send refused: the session's buffer is full");
             return Err(SendError::BufferFull);
         }
         self.push(Command::Send(message));
@@ -156,7 +158,7 @@ impl<H: EngineHandler> SessionApp for HandlerApp<H> {
             match command {
                 Command::Send(message) => {
                     if let Err(e) = engine.send(message) {
-                        tracing::debug!(sid = %self.handle.sid, error = %e, "message dropped");
+                        tracing::debug!(error = %e, "message dropped");
                     }
                 }
                 Command::Close => engine.close(),

@@ -10,7 +10,8 @@
 //! in every waiting session's future). Its queue takes no heap memory while
 //! at most one input waits: a WebSocket session, which seldom gets anything
 //! here, pays only for the shared header. (A tokio `mpsc` channel allocated a
-//! block of 32 slots for every session, a seventh of an idle connection.)
+//! block of 32 slots for every session, a seventh of an idle connection.) The
+//! session's [`SessionCounters`] live here too, in the same allocation.
 
 use std::sync::{Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
@@ -20,6 +21,7 @@ use tokio::sync::Semaphore;
 
 use super::app::Signal;
 use super::task::SessionInput;
+use crate::metrics::{SessionCounters, Transport};
 
 /// Most inputs waiting in one session's inbox.
 pub(crate) const INBOX_CAPACITY: usize = 64;
@@ -40,6 +42,8 @@ pub(crate) struct Inbox<Io> {
     state: Mutex<State<Io>>,
     /// One permit per free place; senders wait here for room.
     room: Semaphore,
+    /// The session's counts, read by snapshots (see [`crate::metrics`]).
+    pub(crate) counters: SessionCounters,
 }
 
 impl<Io> std::fmt::Debug for Inbox<Io> {
@@ -49,8 +53,8 @@ impl<Io> std::fmt::Debug for Inbox<Io> {
 }
 
 impl<Io> Inbox<Io> {
-    /// An empty inbox.
-    pub(crate) fn new() -> Self {
+    /// An empty inbox, for a session opened over `transport`.
+    pub(crate) fn new(transport: Transport) -> Self {
         Inbox {
             state: Mutex::new(State {
                 queue: Fifo::new(),
@@ -59,6 +63,7 @@ impl<Io> Inbox<Io> {
                 waker: None,
             }),
             room: Semaphore::new(INBOX_CAPACITY),
+            counters: SessionCounters::new(transport),
         }
     }
 
@@ -142,6 +147,10 @@ impl<Io: Send + 'static> Signal for Inbox<Io> {
             waker.wake();
         }
     }
+
+    fn counters(&self) -> &SessionCounters {
+        &self.counters
+    }
 }
 
 #[cfg(test)]
@@ -155,7 +164,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_full_inbox_makes_the_sender_wait_for_room() {
-        let inbox = Arc::new(TestInbox::new());
+        let inbox = Arc::new(TestInbox::new(Transport::Polling));
         for _ in 0..INBOX_CAPACITY {
             assert!(inbox.send(SessionInput::Shutdown).await.is_ok());
         }
@@ -179,7 +188,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_closed_inbox_gives_inputs_back_and_releases_waiting_senders() {
-        let inbox = Arc::new(TestInbox::new());
+        let inbox = Arc::new(TestInbox::new(Transport::Polling));
         for _ in 0..INBOX_CAPACITY {
             assert!(inbox.send(SessionInput::Shutdown).await.is_ok());
         }
@@ -198,7 +207,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_input_rings_the_session_signal() {
-        let inbox = TestInbox::new();
+        let inbox = TestInbox::new(Transport::Polling);
         assert!(inbox.send(SessionInput::Shutdown).await.is_ok());
         tokio::time::timeout(
             Duration::from_secs(5),

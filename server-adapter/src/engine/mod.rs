@@ -38,6 +38,8 @@ use std::sync::Arc;
 
 use tokio::net::TcpStream;
 
+#[cfg(test)]
+pub(crate) use app::TestSignal;
 pub(crate) use app::{AppFactory, Engine, SessionApp, Signal};
 pub use app::{HandshakeHeaders, HandshakeRequest};
 pub use handler::{EngineHandler, SessionHandle};
@@ -84,6 +86,13 @@ where
     /// How many sessions are open.
     pub fn open_sessions(&self) -> usize {
         self.core.open_sessions()
+    }
+
+    /// A snapshot of the engine's counts: open sessions by transport, messages and bytes
+    /// each way, upgrades, refusals and closes by reason (see [`crate::metrics`]).
+    /// `metrics().to_prometheus()` is the text a `GET /metrics` answers.
+    pub fn metrics(&self) -> crate::metrics::EngineMetrics {
+        self.core.metrics().0
     }
 
     /// Closes every session (each gets its close packet after what was queued for it) and

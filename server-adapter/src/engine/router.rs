@@ -1,16 +1,26 @@
 //! The routing table shared by every connection of one engine: the
-//! [`engineio::Server`] and, for each open session, the inbox of its task.
+//! [`engineio::Server`] and, for each open session, the inbox of its task (which holds the
+//! session's counters); and the engine's counts of what happens once per session.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use super::inbox::Inbox;
+use crate::metrics::{EngineStats, Sums};
 use engineio::{RequestHead, RequestId, Routed, Server, Session, SessionRequest, Sid, Transmit};
 
 struct RouterState<Io> {
     server: Server,
     sessions: HashMap<Sid, Arc<Inbox<Io>>>,
+    /// The counts of the sessions that left the table, folded in as each leaves (under this
+    /// lock, as snapshots sum the table: each count is seen once).
+    closed: Sums,
+}
+
+struct Shared<Io> {
+    state: Mutex<RouterState<Io>>,
+    stats: EngineStats,
 }
 
 /// Where a request goes.
@@ -25,9 +35,9 @@ pub(crate) enum Dispatch<Io> {
     Unroutable,
 }
 
-/// A handle on the routing table. The lock is held only to route a request
-/// or to add or remove a session, never across an await.
-pub(crate) struct RouterHandle<Io>(Arc<Mutex<RouterState<Io>>>);
+/// A handle on the routing table. The lock is held only to route a request,
+/// to add or remove a session or to sum the sessions' counts, never across an await.
+pub(crate) struct RouterHandle<Io>(Arc<Shared<Io>>);
 
 impl<Io> Clone for RouterHandle<Io> {
     fn clone(&self) -> Self {
@@ -43,17 +53,38 @@ impl<Io> std::fmt::Debug for RouterHandle<Io> {
 
 impl<Io> RouterHandle<Io> {
     pub(crate) fn new(server: Server) -> Self {
-        RouterHandle(Arc::new(Mutex::new(RouterState {
-            server,
-            sessions: HashMap::new(),
-        })))
+        RouterHandle(Arc::new(Shared {
+            state: Mutex::new(RouterState {
+                server,
+                sessions: HashMap::new(),
+                closed: Sums::default(),
+            }),
+            stats: EngineStats::default(),
+        }))
     }
 
     fn lock(&self) -> MutexGuard<'_, RouterState<Io>> {
         // A panic while routing is a bug; the table itself stays consistent.
         self.0
+            .state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The engine's counts of what happens once per session or refused request.
+    pub(crate) fn stats(&self) -> &EngineStats {
+        &self.0.stats
+    }
+
+    /// The counts of every session the engine ran: the open ones' (with their gauges) and
+    /// the closed ones'.
+    pub(crate) fn sums(&self) -> Sums {
+        let state = self.lock();
+        let mut sums = state.closed;
+        for inbox in state.sessions.values() {
+            sums.add(&inbox.counters, true);
+        }
+        sums
     }
 
     /// Checks a request and says where it goes: the engine's decision and the table's
@@ -84,9 +115,13 @@ impl<Io> RouterHandle<Io> {
     /// Takes the closed session out of the table, once (later calls do nothing): requests
     /// for it are now answered by the engine (`Session ID unknown`, or what the session owes
     /// a GET that arrived before its close), and the session cap counts one less.
+    ///
+    /// The session's counts move to the table's totals: the session task calls this once its
+    /// application has seen the `Closed` event, after which nothing is counted for it.
     pub(crate) fn remove_closed(&self, now: Instant, session: &Session) {
         let mut state = self.lock();
-        if state.sessions.remove(&session.sid()).is_some() {
+        if let Some(inbox) = state.sessions.remove(&session.sid()) {
+            state.closed.add(&inbox.counters, false);
             state.server.handle_session_closed(now, session);
         }
     }
@@ -95,7 +130,8 @@ impl<Io> RouterHandle<Io> {
     /// [`engineio::Server::handle_session_dropped`]).
     pub(crate) fn remove_unstarted(&self, sid: Sid) {
         let mut state = self.lock();
-        if state.sessions.remove(&sid).is_some() {
+        if let Some(inbox) = state.sessions.remove(&sid) {
+            state.closed.add(&inbox.counters, false);
             state.server.handle_session_dropped(sid);
         }
     }

@@ -13,6 +13,8 @@ use super::inbox::Inbox;
 use super::router::{Dispatch, RouterHandle};
 use super::task::{now, Answer, RoutedRequest, SessionInput, SessionTask};
 use crate::http::{self, Reply};
+use crate::metrics::{Refusal, Sums};
+use crate::trace::{InSpan, SpanBox};
 use crate::ws::{self, WebSocket};
 
 /// Session ids from the operating system's CSPRNG.
@@ -39,6 +41,8 @@ pub(crate) struct EngineCore<F, Io> {
     ws_config: ws::Config,
     path: String,
     max_payload: usize,
+    /// The CORS policy, to count the requests it refuses (the engine decides the headers).
+    cors: Option<engineio::Cors>,
 }
 
 impl<F, Io> std::fmt::Debug for EngineCore<F, Io> {
@@ -56,6 +60,7 @@ where
 {
     pub(crate) fn new(config: engineio::Config, factory: F) -> Self {
         let max_payload = config.max_payload;
+        let cors = config.cors.clone();
         let server = engineio::Server::new(config, OsSids);
         let path = server.path().to_owned();
         EngineCore {
@@ -67,6 +72,40 @@ where
             },
             path,
             max_payload,
+            cors,
+        }
+    }
+
+    /// The counts of every session this engine ran (see [`crate::metrics`]), and the
+    /// snapshot of the engine made of them.
+    pub(crate) fn metrics(&self) -> (crate::metrics::EngineMetrics, Sums) {
+        let sums = self.router.sums();
+        (self.router.stats().snapshot(&sums), sums)
+    }
+
+    /// Counts and logs a refused request.
+    fn refused(&self, refusal: Refusal, address: Option<SocketAddr>) {
+        self.router.stats().refused(refusal);
+        tracing::debug!(peer = ?address, reason = refusal.as_str(), "request refused");
+    }
+
+    /// An answer the engine gave at once: counted if it refuses the request.
+    fn answer_now(&self, transmit: Transmit, address: Option<SocketAddr>) -> Reply<Io> {
+        if let Transmit::Respond { response, .. } = &transmit {
+            if let Some(refusal) = Refusal::of(response) {
+                self.refused(refusal, address);
+            }
+        }
+        answer_now(transmit)
+    }
+
+    /// Counts a preflight or a long-polling handshake from an origin the CORS policy does
+    /// not allow (the engine answers it without CORS headers; the browser refuses).
+    fn check_origin(&self, head: &RequestHead, address: Option<SocketAddr>) {
+        if let (Some(cors), Some(origin)) = (&self.cors, &head.origin) {
+            if !cors.allows(origin) {
+                self.refused(Refusal::Cors, address);
+            }
         }
     }
 
@@ -94,7 +133,10 @@ where
         let accept = if ws::is_upgrade_request(&head) {
             match ws::accept(&head) {
                 Ok(accept) => Some(accept),
-                Err(refusal) => return Reply::Response(refusal),
+                Err(refusal) => {
+                    self.refused(Refusal::BadRequest, address);
+                    return Reply::Response(refusal);
+                }
             }
         } else {
             None
@@ -103,8 +145,16 @@ where
         // Ids in arrival order: the engine decides between racing requests by them.
         let id = RequestId(arrival.get());
         match self.router.route(now(), id, &engine_head) {
-            Dispatch::Respond(transmit) => answer_now(transmit),
+            Dispatch::Respond(transmit) => {
+                if engine_head.method == Method::Options {
+                    self.check_origin(&engine_head, address);
+                }
+                self.answer_now(transmit, address)
+            }
             Dispatch::Opened(session) => {
+                if session.transport() == engineio::TransportKind::Polling {
+                    self.check_origin(&engine_head, address);
+                }
                 let handshake = HandshakeRequest {
                     sid: session.sid(),
                     transport: session.transport(),
@@ -127,9 +177,10 @@ where
                 if let Err(input) = inbox.send(input).await {
                     // The session ended between the routing and now.
                     return match input {
-                        SessionInput::Request(routed) => {
-                            answer_now(self.router.unknown_session(now(), routed.request))
-                        }
+                        SessionInput::Request(routed) => self.answer_now(
+                            self.router.unknown_session(now(), routed.request),
+                            address,
+                        ),
                         _ => Reply::Response(gone()),
                     };
                 }
@@ -164,10 +215,23 @@ where
         accept: Option<ws::Accept>,
     ) -> Reply<Io> {
         let sid = session.sid();
-        let inbox = Arc::new(Inbox::new());
+        let transport = session.transport();
+        let span = tracing::info_span!(
+            parent: None,
+            "session",
+            sid = %sid,
+            transport = %transport.as_str(),
+            peer = tracing::field::Empty,
+        );
+        if let Some(address) = handshake.address {
+            span.record("peer", tracing::field::display(address));
+        }
+        let span = SpanBox::new(span);
+        let inbox = Arc::new(Inbox::new(transport.into()));
         let app = self.factory.create(handshake, inbox.clone());
         let mut task = SessionTask::new(session, app, inbox.clone(), self.router.clone());
         self.router.insert(sid, inbox);
+        self.router.stats().opened();
         match accept {
             // WebSocket-only: after the `101`, the session gets a task of its own and the
             // connection's task ends, as after an upgrade from polling. Running the session
@@ -184,14 +248,14 @@ where
                 Reply::upgrade_deferring_head(accept.response(), move |upgraded| {
                     unstarted.started();
                     task.attach(id, WebSocket::from_upgraded(upgraded, &ws_config));
-                    tokio::spawn(task.run());
+                    tokio::spawn(InSpan::new(task.run(), span));
                     std::future::ready(())
                 })
             }
             None => {
                 let (reply, answer) = oneshot::channel();
                 task.expect_answer(id, reply);
-                tokio::spawn(task.run());
+                tokio::spawn(InSpan::new(task.run(), span));
                 match answer.await {
                     Ok(Answer::Http(response)) => Reply::Response(to_http(response)),
                     _ => Reply::Response(gone()),

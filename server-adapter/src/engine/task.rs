@@ -23,6 +23,7 @@ use tokio::sync::oneshot;
 use super::app::{Engine, SessionApp};
 use super::inbox::Inbox;
 use super::router::RouterHandle;
+use crate::metrics::{EngineStats, SessionCounters, Transport};
 use crate::ws::{self, CloseCode, Message, Outgoing, WebSocket};
 
 /// What other tasks hand a session task.
@@ -119,14 +120,14 @@ pub(crate) struct SessionTask<A, Io> {
     sockets: [Option<Box<Socket<Io>>>; 2],
 }
 
-/// The size of the future of a session task running `A` over TCP, for the tests that bound
-/// what an idle connection costs.
+/// The size of the future of a session task running `A` over TCP, as spawned (inside its
+/// span), for the tests that bound what an idle connection costs.
 #[cfg(test)]
 pub(crate) fn session_future_size<A: SessionApp>() -> usize {
-    fn returned_size<T, R>(_: fn(T) -> R) -> usize {
-        std::mem::size_of::<R>()
+    fn spawned_size<T, R>(_: fn(T) -> R) -> usize {
+        std::mem::size_of::<crate::trace::InSpan<R>>()
     }
-    returned_size(SessionTask::<A, tokio::net::TcpStream>::run)
+    spawned_size(SessionTask::<A, tokio::net::TcpStream>::run)
 }
 
 /// The current time on tokio's clock (which tests can pause and advance).
@@ -248,6 +249,7 @@ where
                         let mut engine = Engine {
                             session: &mut self.session,
                             now: turn,
+                            counters: &self.inbox.counters,
                         };
                         self.app.handle_commands(&mut engine);
                     }
@@ -263,6 +265,7 @@ where
                         let mut engine = Engine {
                             session: &mut self.session,
                             now: turn,
+                            counters: &self.inbox.counters,
                         };
                         self.app.handle_timeout(&mut engine);
                     }
@@ -299,6 +302,7 @@ where
                     let mut engine = Engine {
                         session: &mut self.session,
                         now: now(),
+                        counters: &self.inbox.counters,
                     };
                     self.app.poll_work(cx, &mut engine).map(|()| Wake::Work)
                 }
@@ -332,6 +336,7 @@ where
                 let mut engine = Engine {
                     session: &mut self.session,
                     now,
+                    counters: &self.inbox.counters,
                 };
                 // What handlers queued before the shutdown (an ack, say) goes out before the
                 // close: inputs are otherwise handled before the turn's commands.
@@ -421,6 +426,7 @@ where
                 let mut engine = Engine {
                     session: &mut self.session,
                     now,
+                    counters: &self.inbox.counters,
                 };
                 self.app.handle_commands(&mut engine);
             }
@@ -434,9 +440,11 @@ where
                 };
                 progressed = true;
                 let closed = matches!(event, Event::Closed(_));
+                observe(&event, &self.inbox.counters, self.router.stats());
                 let mut engine = Engine {
                     session: &mut self.session,
                     now,
+                    counters: &self.inbox.counters,
                 };
                 self.app.handle_event(event, &mut engine);
                 if closed {
@@ -451,6 +459,7 @@ where
         let engine = Engine {
             session: &mut self.session,
             now,
+            counters: &self.inbox.counters,
         };
         self.app.after_turn(&engine);
         self.sockets
@@ -602,6 +611,41 @@ where
         for work in self.app.finish() {
             tokio::spawn(work);
         }
+    }
+}
+
+/// Counts and logs a session's event, before its application sees it (so that whatever the
+/// application does about it, a handler answering or a test reading a snapshot, finds it
+/// counted).
+#[inline]
+fn observe(event: &Event, counters: &SessionCounters, stats: &EngineStats) {
+    match event {
+        Event::Message(message) => {
+            counters.received(message.len());
+            tracing::trace!(len = message.len(), "message received");
+        }
+        Event::Opened(_) => tracing::info!("session opened"),
+        Event::Upgraded => {
+            counters.set_transport(Transport::WebSocket);
+            stats.upgraded();
+            tracing::Span::current().record("transport", tracing::field::display("websocket"));
+            tracing::debug!("upgraded to websocket");
+        }
+        Event::Closed(reason) => {
+            counters.set_transport(Transport::Closed);
+            stats.closed(reason);
+            let why = reason.as_str();
+            match reason {
+                engineio::CloseReason::TransportError(e) => {
+                    tracing::info!(reason = why, error = %e, "session closed")
+                }
+                engineio::CloseReason::ParseError(e) => {
+                    tracing::info!(reason = why, error = %e, "session closed")
+                }
+                _ => tracing::info!(reason = why, "session closed"),
+            }
+        }
+        _ => {}
     }
 }
 

@@ -38,6 +38,7 @@ use super::request::{
 use super::response::Response;
 use super::service::{OnUpgrade, Reply, Service, UpgradeFuture, Upgraded};
 use crate::io::{linger_close, poll_read_into, read_some, write_all_vectored};
+use crate::trace::{InSpan, SpanBox};
 
 /// Largest step by which a body buffer grows ahead of the bytes that arrive.
 const BODY_GROWTH: usize = 64 * 1024;
@@ -459,11 +460,13 @@ where
             }
         };
         let (config, service) = (config.clone(), service.clone());
-        tokio::spawn(async move {
+        let serve = async move {
             if let Err(error) = serve_watched(stream, &config, &*service).await {
-                tracing::debug!(%peer, %error, "connection ended");
+                tracing::debug!(%error, "connection ended");
             }
-        });
+        };
+        let span = tracing::debug_span!(parent: None, "connection", %peer);
+        tokio::spawn(InSpan::new(serve, SpanBox::new(span)));
     }
 }
 

@@ -31,6 +31,7 @@ use super::recovery::{self, Restore};
 use super::socket::{SocketRecovery, SocketRef};
 use super::ServerInner;
 use crate::engine::{random_id_bytes, AppFactory, Engine, HandshakeRequest, SessionApp, Signal};
+use crate::trace::SpanBox;
 
 /// What a socket still has to run, in order.
 enum Work {
@@ -52,9 +53,31 @@ struct Slot {
     left: bool,
     /// A restored session waiting for its admission: its rooms and what it missed.
     restoring: Option<Box<Restore>>,
+    /// The socket's span: its middleware and handlers run inside it.
+    span: SpanBox,
+}
+
+/// The span of a socket (see [`crate::trace`]), inside its session's (the current one).
+fn socket_span(socket: &SocketRef) -> SpanBox {
+    SpanBox::new(tracing::info_span!(
+        "socket",
+        id = %socket.id(),
+        namespace = %socket.namespace()
+    ))
 }
 
 impl Slot {
+    /// The socket joined: it is counted in its namespace (by the caller), and logged.
+    fn connected(&mut self) {
+        let _entered = self.span.enter();
+        if self.socket.recovered() {
+            tracing::info!(recovered = true, "socket connected");
+        } else {
+            tracing::info!("socket connected");
+        }
+        self.backlog.push_back(Work::Connected);
+    }
+
     fn ns(&self) -> &Arc<NamespaceInner> {
         &self.socket.0.ns
     }
@@ -166,9 +189,18 @@ impl SioSession {
             .find(|s| !s.left && s.socket.namespace() == namespace)
     }
 
-    /// The reply waiting for the client's ack `key`, taken out.
+    /// The reply waiting for the client's ack `key`, taken out (and no longer counted as
+    /// waiting, before anyone hears of it).
     fn take_ack(&mut self, key: &(Namespace, u64)) -> Option<AckReply> {
-        self.acks.as_mut()?.remove(key)
+        let reply = self.acks.as_mut()?.remove(key);
+        self.count_acks();
+        reply
+    }
+
+    /// Publishes how many acks this connection waits for.
+    fn count_acks(&self) {
+        let waiting = self.acks.as_ref().map_or(0, |acks| acks.len());
+        self.outbound.counters().set_acks_waiting(waiting);
     }
 
     /// Moves the connection's outputs along until it has none.
@@ -181,7 +213,7 @@ impl SioSession {
                     Transmit::Text(text) => self.send(engine, Message::Text(text)),
                     Transmit::Binary(data) => self.send(engine, Message::Binary(data)),
                     Transmit::CloseSession(cause) => {
-                        tracing::debug!(sid = %self.request.sid, ?cause, "closing the connection");
+                        tracing::debug!(?cause, "closing the connection");
                         engine.close();
                     }
                     _ => {}
@@ -199,7 +231,7 @@ impl SioSession {
 
     fn send(&self, engine: &mut Engine<'_>, message: Message) {
         if let Err(e) = engine.send(message) {
-            tracing::debug!(sid = %self.request.sid, error = %e, "message dropped by the engine");
+            tracing::debug!(error = %e, "message dropped by the engine");
         }
     }
 
@@ -223,7 +255,9 @@ impl SioSession {
                 }
             }
             Event::AckTimedOut { namespace, ack } => {
-                if let Some(reply) = self.take_ack(&(namespace, ack.get())) {
+                if let Some(reply) = self.take_ack(&(namespace.clone(), ack.get())) {
+                    self.server.stats.ack_timed_out();
+                    tracing::debug!(%namespace, ack = ack.get(), "acknowledgement timed out");
                     let _ = reply.send(Err(AckError::Timeout));
                 }
             }
@@ -243,6 +277,8 @@ impl SioSession {
         engine: &mut Engine<'_>,
     ) {
         let Some(ns) = self.server.registry.resolve(&namespace) else {
+            self.server.stats.unknown_namespace();
+            tracing::debug!(%namespace, "connect refused: no such namespace");
             let _ = self.conn.refuse_unknown_namespace(namespace.as_str());
             return;
         };
@@ -302,6 +338,7 @@ impl SioSession {
         // Most connections join one namespace: room for one, not four.
         self.slots.reserve_exact(1);
         self.slots.push(Slot {
+            span: socket_span(&socket),
             socket,
             joining,
             running: None,
@@ -326,13 +363,13 @@ impl SioSession {
         let recovery = self.server.recovery.as_ref()?;
         let (pid, offset) = recovery::presented(auth)?;
         let Ok(offset) = offset else {
-            tracing::debug!(sid = %self.request.sid, "not recovered: the offset is not a string");
+            tracing::debug!("not recovered: the offset is not a string");
             return None;
         };
         match recovery.restore(now, namespace, &pid, offset.as_deref()) {
             Ok(restored) => Some(restored),
             Err(why) => {
-                tracing::debug!(sid = %self.request.sid, %why, "not recovered: a fresh socket");
+                tracing::debug!(%why, "not recovered: a fresh socket");
                 None
             }
         }
@@ -358,7 +395,7 @@ impl SioSession {
             Ok(()) => {
                 socket.0.connected.store(true, Ordering::Release);
                 slot.ns().members_mut().insert(socket);
-                slot.backlog.push_back(Work::Connected);
+                slot.connected();
             }
             // The connection closed meanwhile.
             Err(_) => slot.left = true,
@@ -404,7 +441,7 @@ impl SioSession {
         let Some(replay) = replay else {
             // Packets it missed were dropped while its middleware ran: never a partial
             // replay. It joins as a fresh socket (its data, which the middleware saw, stays).
-            tracing::debug!(sid = %self.request.sid, "not recovered: packets dropped during the middleware");
+            tracing::debug!("not recovered: packets dropped during the middleware");
             let fresh = SocketRef::with_state(
                 SocketId::from_random_bytes(random_id_bytes()),
                 ns,
@@ -417,6 +454,7 @@ impl SioSession {
                     joined_at: AtomicU64::new(0),
                 }),
             );
+            self.slots[at].span = socket_span(&fresh);
             self.slots[at].socket = fresh;
             return self.admit(at, now);
         };
@@ -428,7 +466,7 @@ impl SioSession {
             .conn
             .accept_with_pid(now, socket.namespace(), socket.id(), &own.pid, &frames)
         {
-            Ok(()) => slot.backlog.push_back(Work::Connected),
+            Ok(()) => slot.connected(),
             Err(_) => {
                 // The connection closed meanwhile.
                 socket.0.connected.store(false, Ordering::Release);
@@ -442,6 +480,11 @@ impl SioSession {
     fn refuse(&mut self, at: usize, error: ConnectError) {
         let slot = &mut self.slots[at];
         slot.left = true;
+        self.server.stats.refused_by_middleware();
+        {
+            let _entered = slot.span.enter();
+            tracing::debug!(message = %error.message, "connect refused by middleware");
+        }
         let namespace = slot.socket.namespace().to_owned();
         let _ = self
             .conn
@@ -464,6 +507,11 @@ impl SioSession {
         };
         slot.left = true;
         slot.socket.0.connected.store(false, Ordering::Release);
+        self.server.stats.disconnected(reason);
+        {
+            let _entered = slot.span.enter();
+            tracing::info!(reason = reason.as_str(), "socket disconnected");
+        }
         let ns = slot.ns().clone();
         let kept = match (&self.server.recovery, &slot.socket.0.recovery) {
             (Some(_), Some(own)) if reason.is_recoverable() => {
@@ -491,10 +539,11 @@ impl SioSession {
                 .filter(|(n, _)| n == namespace)
                 .cloned()
                 .collect();
-            for key in waiting {
-                if let Some(reply) = acks.remove(&key) {
-                    let _ = reply.send(Err(AckError::Disconnected));
-                }
+            let replies: Vec<AckReply> =
+                waiting.iter().filter_map(|key| acks.remove(key)).collect();
+            self.count_acks();
+            for reply in replies {
+                let _ = reply.send(Err(AckError::Disconnected));
             }
         }
     }
@@ -532,6 +581,7 @@ impl SioSession {
                         self.acks
                             .get_or_insert_with(Box::default)
                             .insert((namespace, id.get()), reply);
+                        self.count_acks();
                     }
                     Err(_) => {
                         let _ = reply.send(Err(AckError::Disconnected));
@@ -580,8 +630,13 @@ impl SessionApp for SioSession {
     fn poll_work(&mut self, cx: &mut Context<'_>, engine: &mut Engine<'_>) -> Poll<()> {
         let mut progressed = false;
         for at in 0..self.slots.len() {
-            if let Some(joining) = self.slots[at].joining.as_mut() {
-                match joining.as_mut().poll(cx) {
+            let slot = &mut self.slots[at];
+            if let Some(joining) = slot.joining.as_mut() {
+                let polled = {
+                    let _entered = slot.span.enter();
+                    joining.as_mut().poll(cx)
+                };
+                match polled {
                     Poll::Pending => continue,
                     Poll::Ready(result) => {
                         progressed = true;
@@ -594,6 +649,7 @@ impl SessionApp for SioSession {
                 }
             }
             let slot = &mut self.slots[at];
+            let _entered = slot.span.enter();
             loop {
                 if let Some(running) = slot.running.as_mut() {
                     match running.as_mut().poll(cx) {
@@ -653,7 +709,9 @@ impl SessionApp for SioSession {
                 let _ = reply.send(Err(AckError::Disconnected));
             }
         }
-        for (_, reply) in self.acks.take().into_iter().flat_map(|acks| *acks) {
+        let acks = self.acks.take();
+        self.count_acks();
+        for (_, reply) in acks.into_iter().flat_map(|acks| *acks) {
             let _ = reply.send(Err(AckError::Disconnected));
         }
         let mut left = Vec::new();
@@ -665,9 +723,10 @@ impl SessionApp for SioSession {
                 socket,
                 running,
                 backlog,
+                span,
                 ..
             } = slot;
-            left.push(Box::pin(async move {
+            let rest = async move {
                 if let Some(running) = running {
                     running.await;
                 }
@@ -676,7 +735,8 @@ impl SessionApp for SioSession {
                         f.await;
                     }
                 }
-            })
+            };
+            left.push(Box::pin(crate::trace::InSpan::new(rest, span))
                 as std::pin::Pin<Box<dyn Future<Output = ()> + Send>>);
         }
         left
@@ -716,7 +776,7 @@ mod tests {
     /// its own around the future. A Socket.IO session's future of at most 536 bytes makes a
     /// 640-byte task; 8 bytes more would make it 768, the largest block of every idle
     /// connection a fifth larger. (Measured with tokio 1.54; the bound on the future holds
-    /// whatever tokio does.)
+    /// whatever tokio does.) The future is measured as spawned, inside its span's box.
     #[test]
     fn a_socketio_session_task_takes_640_bytes() {
         let size = crate::engine::session_future_size::<SioSession>();

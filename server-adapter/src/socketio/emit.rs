@@ -199,8 +199,12 @@ fn deliver_to(
             namespace: ns.name.clone(),
             frame: frame.clone(),
         };
-        if let Err(e) = socket.push(command, volatile) {
-            tracing::debug!(socket = %socket.id(), error = %e, "broadcast not delivered to one socket");
+        match socket.push(command, volatile) {
+            // Logged by `push`, with the socket.
+            Ok(()) | Err(EmitError::BufferFull) => {}
+            Err(e) => {
+                tracing::debug!(socket = %socket.id(), error = %e, "broadcast not delivered to one socket")
+            }
         }
     });
 }

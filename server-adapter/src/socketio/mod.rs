@@ -93,6 +93,8 @@ pub(crate) struct ServerInner {
     pub(crate) core: socketio_core::Config,
     pub(crate) limits: Limits,
     pub(crate) recovery: Option<Arc<recovery::Recovery>>,
+    /// The counts of what happens once per socket (see [`crate::metrics`]).
+    pub(crate) stats: crate::metrics::SioStats,
 }
 
 /// A Socket.IO server: its namespaces and the engine that carries them.
@@ -233,6 +235,25 @@ where
     /// How many Engine.IO connections are open.
     pub fn connections(&self) -> usize {
         self.engine.open_sessions()
+    }
+
+    /// A snapshot of the server's counts: connections by transport, sockets and rooms by
+    /// namespace, messages and bytes each way, acks waiting and timed out, upgrades,
+    /// refusals, closes and disconnects by reason, dropped volatile emits and buffer-full
+    /// refusals (see [`crate::metrics`]). `metrics().to_prometheus()` is the text a
+    /// `GET /metrics` answers. The counts are this process's, also with an adapter.
+    pub fn metrics(&self) -> crate::metrics::Metrics {
+        let (engine, sums) = self.engine.metrics();
+        let stats = &self.inner.stats;
+        crate::metrics::Metrics {
+            engine,
+            namespaces: self.inner.registry.metrics(),
+            acks_waiting: sums.acks_waiting,
+            acks_timed_out: stats.acks_timed_out(),
+            volatile_dropped: sums.volatile_dropped,
+            connect_refused: stats.connect_refusals(),
+            disconnects: stats.disconnects(),
+        }
     }
 
     /// Closes every connection (sockets get `server shutting down`, clients
@@ -466,6 +487,7 @@ impl SocketIoBuilder {
             core,
             limits,
             recovery,
+            stats: Default::default(),
         });
         if let Some(adapter) = &self.adapter {
             adapter.init(LocalNode::new(&inner));

@@ -198,6 +198,28 @@ impl Registry {
         dynamic
     }
 
+    /// Each namespace that exists now (static ones, and dynamic ones' children), by name,
+    /// with its sockets and rooms on this server.
+    pub(crate) fn metrics(&self) -> Vec<crate::metrics::NamespaceMetrics> {
+        let mut all: Vec<Arc<NamespaceInner>> = read(&self.statics).values().cloned().collect();
+        for dynamic in read(&self.dynamics).iter() {
+            all.extend(read(&dynamic.children).values().cloned());
+        }
+        let mut metrics: Vec<crate::metrics::NamespaceMetrics> = all
+            .iter()
+            .map(|ns| {
+                let members = ns.members();
+                crate::metrics::NamespaceMetrics::new(
+                    ns.name.as_str(),
+                    members.len() as u64,
+                    members.room_count() as u64,
+                )
+            })
+            .collect();
+        metrics.sort_by(|a, b| a.name.cmp(&b.name));
+        metrics
+    }
+
     /// The namespace a CONNECT for `name` joins: a static one, or a child of
     /// the first dynamic namespace whose predicate accepts the name.
     pub(crate) fn resolve(&self, name: &Namespace) -> Option<Arc<NamespaceInner>> {

@@ -20,6 +20,7 @@ use tokio::sync::oneshot;
 
 use super::error::{AckError, EmitError};
 use crate::engine::Signal;
+use crate::metrics::SessionCounters;
 
 /// An encoded packet: its text frame (no Engine.IO prefix) and attachments.
 /// A broadcast builds one and every recipient shares it.
@@ -123,29 +124,38 @@ impl Outbound {
         }
     }
 
-    /// Queues a message-carrying command under the bound; volatile ones are
-    /// dropped (`Ok`) when they could not go out at once.
-    pub(crate) fn push_message(&self, command: Command, volatile: bool) -> Result<(), EmitError> {
+    /// Queues a message-carrying command under the bound (`Ok(true)`); volatile ones are
+    /// dropped (`Ok(false)`) when they could not go out at once. Refused and dropped ones
+    /// are counted.
+    pub(crate) fn push_message(&self, command: Command, volatile: bool) -> Result<bool, EmitError> {
         if self.closed.load(Ordering::Acquire) {
             return Err(EmitError::Disconnected);
         }
         if volatile && !self.writable.load(Ordering::Acquire) {
-            return Ok(());
+            self.counters().volatile_dropped();
+            return Ok(false);
         }
         let bytes = command.bytes();
         let full = self.backlog.load(Ordering::Acquire) >= self.max_backlog
             || self.backlog_bytes.load(Ordering::Acquire) + bytes > self.max_backlog_bytes;
         if full {
             return if volatile {
-                Ok(())
+                self.counters().volatile_dropped();
+                Ok(false)
             } else {
+                self.counters().buffer_full();
                 Err(EmitError::BufferFull)
             };
         }
         self.backlog.fetch_add(1, Ordering::AcqRel);
         self.backlog_bytes.fetch_add(bytes, Ordering::AcqRel);
         self.push(command);
-        Ok(())
+        Ok(true)
+    }
+
+    /// The connection's counts (see [`crate::metrics`]).
+    pub(crate) fn counters(&self) -> &SessionCounters {
+        self.signal.counters()
     }
 
     /// Queues a control command (disconnect, close): never refused.
@@ -192,6 +202,7 @@ impl Outbound {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::TestSignal;
 
     /// A broadcast is transcoded to MessagePack once: every recipient gets the same bytes.
     #[cfg(feature = "msgpack")]
@@ -217,29 +228,41 @@ mod tests {
         }
     }
 
+    /// How many sends the queue's connection counts as refused and as dropped.
+    fn refused_and_dropped(out: &Outbound) -> (u64, u64) {
+        let mut sums = crate::metrics::Sums::default();
+        sums.add(out.counters(), true);
+        (sums.buffer_full, sums.volatile_dropped)
+    }
+
     #[test]
     fn refuses_past_the_bound_and_drops_volatile() {
-        let out = Outbound::new(Arc::new(tokio::sync::Notify::new()), 2, 1000);
+        let out = Outbound::new(TestSignal::new(), 2, 1000);
         out.publish(0, 0, true);
-        out.push_message(send("a"), false).unwrap();
-        out.push_message(send("b"), false).unwrap();
+        assert!(out.push_message(send("a"), false).unwrap());
+        assert!(out.push_message(send("b"), false).unwrap());
         assert!(matches!(
             out.push_message(send("c"), false),
             Err(EmitError::BufferFull)
         ));
-        out.push_message(send("v"), true).unwrap();
+        assert!(
+            !out.push_message(send("v"), true).unwrap(),
+            "dropped when full"
+        );
+        assert_eq!(refused_and_dropped(&out), (1, 1));
         assert_eq!(out.drain().len(), 2);
         out.publish(0, 0, false);
-        out.push_message(send("v"), true).unwrap();
+        assert!(!out.push_message(send("v"), true).unwrap());
         assert!(
             out.drain().is_empty(),
             "volatile dropped while not writable"
         );
+        assert_eq!(refused_and_dropped(&out), (1, 2));
     }
 
     #[test]
     fn a_closed_queue_refuses() {
-        let out = Outbound::new(Arc::new(tokio::sync::Notify::new()), 10, 1000);
+        let out = Outbound::new(TestSignal::new(), 10, 1000);
         out.push_message(send("a"), false).unwrap();
         assert_eq!(out.close().len(), 1);
         assert!(matches!(
@@ -254,7 +277,7 @@ mod tests {
 
     #[test]
     fn the_byte_bound_counts_the_frame() {
-        let out = Outbound::new(Arc::new(tokio::sync::Notify::new()), 10, 3);
+        let out = Outbound::new(TestSignal::new(), 10, 3);
         out.push_message(send("ab"), false).unwrap();
         assert!(matches!(
             out.push_message(send("cd"), false),

@@ -75,6 +75,11 @@ impl Members {
         self.sockets.len()
     }
 
+    /// How many rooms have members (the rooms named by socket ids not counted).
+    pub(crate) fn room_count(&self) -> usize {
+        self.rooms.len()
+    }
+
     /// Adds `id` to `room`; a socket that is not a member joins nothing.
     pub(crate) fn join(&mut self, id: SocketId, room: &str) {
         if !self.sockets.contains_key(&id) {

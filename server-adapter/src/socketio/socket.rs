@@ -267,7 +267,23 @@ impl SocketRef {
         if !self.connected() {
             return Err(EmitError::Disconnected);
         }
-        self.0.outbound.push_message(command, volatile)
+        match self.0.outbound.push_message(command, volatile) {
+            Ok(true) => Ok(()),
+            Ok(false) => {
+                tracing::trace!(socket = %self.0.id, namespace = %self.0.ns.name, "volatile emit dropped");
+                Ok(())
+            }
+            Err(e) => {
+                if matches!(e, EmitError::BufferFull) {
+                    tracing::debug!(
+                        socket = %self.0.id,
+                        namespace = %self.0.ns.name,
+                        "emit refused: the connection's buffer is full"
+                    );
+                }
+                Err(e)
+            }
+        }
     }
 
     // ----- rooms --------------------------------------------------------------------
@@ -399,8 +415,7 @@ impl SocketRef {
             headers: Default::default(),
             address: None,
         });
-        let signal = Arc::new(tokio::sync::Notify::new());
-        let outbound = Arc::new(Outbound::new(signal, 8, 1024));
+        let outbound = Arc::new(Outbound::new(crate::engine::TestSignal::new(), 8, 1024));
         SocketRef::new(id, ns, outbound, Handshake::new(request, None))
     }
 }
