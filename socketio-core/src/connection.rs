@@ -39,8 +39,10 @@ pub struct Connection {
     decoder: Decoder,
     parser: Parser,
     connect_timeout: Duration,
-    max_pending_acks: usize,
-    max_namespaces: usize,
+    /// The limits of [`Config`], kept in 32 bits each: this struct is part of every
+    /// connection's task, whose size the runtime rounds up to 128-byte steps.
+    max_pending_acks: u32,
+    max_namespaces: u32,
     /// Namespaces in the order they were asked for (a connection holds few).
     namespaces: Vec<(Namespace, Membership)>,
     /// Until this instant the connection must join a namespace.
@@ -75,8 +77,8 @@ impl Connection {
             decoder: Decoder::with_config(config.decoder.clone()),
             parser: config.parser,
             connect_timeout: config.connect_timeout,
-            max_pending_acks: config.max_pending_acks,
-            max_namespaces: config.max_namespaces,
+            max_pending_acks: u32::try_from(config.max_pending_acks).unwrap_or(u32::MAX),
+            max_namespaces: u32::try_from(config.max_namespaces).unwrap_or(u32::MAX),
             namespaces: Vec::new(),
             connect_deadline: Some(now + config.connect_timeout.max(Duration::from_millis(1))),
             closed: false,
@@ -337,7 +339,7 @@ impl Connection {
     ) -> Result<AckId, UsageError> {
         self.advance(now);
         self.check_open()?;
-        let max = self.max_pending_acks;
+        let max = self.max_pending_acks as usize;
         let socket = self
             .connected_mut(namespace)
             .ok_or(UsageError::NotConnected)?;
@@ -459,7 +461,9 @@ impl Connection {
             .iter()
             .position(|(n, _)| n == packet.namespace());
         match (packet.kind(), at) {
-            (PacketKind::Connect, None) if self.namespaces.len() >= self.max_namespaces => {
+            (PacketKind::Connect, None)
+                if self.namespaces.len() >= self.max_namespaces as usize =>
+            {
                 let refusal = Packet::connect_error(
                     packet.namespace().clone(),
                     &ConnectError::<()> {
