@@ -125,6 +125,7 @@ mod io;
 pub mod metrics;
 mod server;
 pub mod socketio;
+mod sparse;
 #[cfg(feature = "tls")]
 pub mod tls;
 #[cfg(feature = "tower")]

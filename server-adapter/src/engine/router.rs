@@ -121,6 +121,7 @@ impl<Io> RouterHandle<Io> {
     pub(crate) fn remove_closed(&self, now: Instant, session: &Session) {
         let mut state = self.lock();
         if let Some(inbox) = state.sessions.remove(&session.sid()) {
+            crate::sparse::shrink_map(&mut state.sessions);
             state.closed.add(&inbox.counters, false);
             state.server.handle_session_closed(now, session);
         }
@@ -131,6 +132,7 @@ impl<Io> RouterHandle<Io> {
     pub(crate) fn remove_unstarted(&self, sid: Sid) {
         let mut state = self.lock();
         if let Some(inbox) = state.sessions.remove(&sid) {
+            crate::sparse::shrink_map(&mut state.sessions);
             state.closed.add(&inbox.counters, false);
             state.server.handle_session_dropped(sid);
         }

@@ -6,6 +6,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use socketio_core::SocketId;
 
 use super::socket::SocketRef;
+use crate::sparse::{shrink_map, shrink_set};
 
 /// A room name.
 pub type Room = String;
@@ -44,7 +45,8 @@ impl Hasher for IdHasher {
 type IdMap<V> = HashMap<SocketId, V, BuildHasherDefault<IdHasher>>;
 type IdSet = HashSet<SocketId, BuildHasherDefault<IdHasher>>;
 
-/// The sockets of one namespace and their rooms.
+/// The sockets of one namespace and their rooms. Its tables shrink when three quarters
+/// empty (see `sparse.rs`).
 ///
 /// Every socket is also reachable as the room named by its id (as in the
 /// reference server), without that room being stored.
@@ -64,7 +66,9 @@ impl Members {
     /// Removes a socket and takes it out of every room.
     pub(crate) fn remove(&mut self, id: SocketId) {
         self.sockets.remove(&id);
+        shrink_map(&mut self.sockets);
         if let Some(rooms) = self.joined.remove(&id) {
+            shrink_map(&mut self.joined);
             for room in rooms {
                 self.leave_room(id, &room);
             }
@@ -94,6 +98,7 @@ impl Members {
             rooms.remove(room);
             if rooms.is_empty() {
                 self.joined.remove(&id);
+                shrink_map(&mut self.joined);
             }
         }
         self.leave_room(id, room);
@@ -104,6 +109,9 @@ impl Members {
             members.remove(&id);
             if members.is_empty() {
                 self.rooms.remove(room);
+                shrink_map(&mut self.rooms);
+            } else {
+                shrink_set(members);
             }
         }
     }
