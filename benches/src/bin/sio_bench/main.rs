@@ -6,7 +6,13 @@
 //! sio_bench run --scenario <name> --server <label> --url http://127.0.0.1:<port> --pid <pid>
 //!               [--short] [--threads N] [--out results.jsonl]
 //! sio_bench table results.jsonl [--scenario <name>]
+//! sio_bench soak-churn --url http://127.0.0.1:<port> --pid <pid> [--cycles N] [--rate R]
+//!                      [--warmup-seconds W] [--rounds N] [--concurrency C]
+//! sio_bench soak-slow --url http://127.0.0.1:<port> --pid <pid> [--members M] [--rate R]
+//!                     [--seconds S] [--max-buffered-kib K]
 //! ```
+//!
+//! The soaks (`soak.rs`, run by `scripts/soak.sh`) read the server's `GET /metrics`.
 //!
 //! `run` measures one scenario against one running server (its process id gives its CPU
 //! time and memory) and prints one JSON line, also appended to `--out`. `table` prints the
@@ -25,6 +31,7 @@ mod procfs;
 mod report;
 mod scenarios;
 mod sio;
+mod soak;
 mod ws;
 
 use std::io::Write as _;
@@ -37,7 +44,11 @@ use scenarios::Plan;
 fn usage() -> ExitCode {
     eprintln!(
         "usage: sio_bench run --scenario <{}> --server <label> --url http://127.0.0.1:<port> --pid <pid> \
-         [--short] [--threads N] [--out FILE]\n       sio_bench table FILE [--scenario <name>]",
+         [--short] [--threads N] [--out FILE]\n       sio_bench table FILE [--scenario <name>]\n       \
+         sio_bench soak-churn --url URL --pid PID [--cycles N] [--rate R] [--warmup-seconds W] \
+         [--rounds N] [--concurrency C]\n       \
+         sio_bench soak-slow --url URL --pid PID [--members M] [--rate R] [--seconds S] \
+         [--max-buffered-kib K]",
         report::SCENARIOS.join("|")
     );
     ExitCode::from(2)
@@ -55,11 +66,65 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
         Some("table") => table(&args[1..]),
+        Some("soak-churn") => soak(&args[1..], true),
+        Some("soak-slow") => soak(&args[1..], false),
         Some("machine") => {
             println!("{}", procfs::machine());
             ExitCode::SUCCESS
         }
         _ => usage(),
+    }
+}
+
+/// The loopback address of `--url http://127.0.0.1:<port>`.
+fn loopback(url: &str) -> Option<SocketAddr> {
+    url.strip_prefix("http://")
+        .map(|rest| rest.split('/').next().unwrap_or(rest))
+        .and_then(|host| host.parse::<SocketAddr>().ok())
+        .filter(|a| a.ip().is_loopback())
+}
+
+fn soak(args: &[String], churn: bool) -> ExitCode {
+    let (Some(addr), Some(pid)) = (
+        flag(args, "--url").and_then(loopback),
+        flag(args, "--pid").and_then(|p| p.parse::<u32>().ok()),
+    ) else {
+        return usage();
+    };
+    let number = |name: &str, default: u64| {
+        flag(args, name)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(default)
+    };
+    let result = if churn {
+        soak::churn(
+            addr,
+            pid,
+            number("--cycles", 100_000),
+            number("--rate", 2_000),
+            number("--warmup-seconds", 20),
+            number("--rounds", 3),
+            number("--concurrency", 64) as usize,
+        )
+    } else {
+        soak::slow_consumer(
+            addr,
+            pid,
+            number("--members", 50) as usize,
+            number("--rate", 10_000),
+            number("--seconds", 20),
+            number("--max-buffered-kib", 8 * 1024),
+        )
+    };
+    match result {
+        Ok(line) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            println!("{e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
