@@ -3,15 +3,15 @@
 # hours-of-traffic-in-minutes loads from target/release/sio_bench (see
 # benches/src/bin/sio_bench/soak.rs), checking that the server gives back what it took.
 #
-#   ./scripts/soak.sh                 # both soaks, full size (about 5 minutes)
+#   ./scripts/soak.sh                 # both soaks, full size (about 6 minutes)
 #   ./scripts/soak.sh churn           # 3 x 100,000 cycles of connect, join, emit, abandon
 #   ./scripts/soak.sh slow            # a room at 10,000 broadcasts a second, one member not reading
 #   ./scripts/soak.sh churn --cycles 20000 --rate 1000
 #
 # churn: 2,000 cycles a second; half close TCP without a close packet (WebSocket), half stop
 # polling (the server finds out at its ping timeout; the server runs with a 5 s + 5 s
-# heartbeat here, so about 10,000 sessions are open at a time). A 20 s warm-up at the same
-# rate, then three rounds of 100,000 cycles; after each, the session count (the server's
+# heartbeat here, so about 10,000 sessions are open at a time). A 50 s warm-up at the same
+# rate (100,000 cycles), then three rounds of 100,000 cycles; after each, the session count (the server's
 # GET /metrics) must drain to zero, and resident memory must stop growing: the last round
 # ends within 5% of the first. slow: the others' p99 latency must stay within 2x of the run without
 # the member that does not read, and the server's memory within max_buffered for it.

@@ -102,7 +102,7 @@ fn soak(args: &[String], churn: bool) -> ExitCode {
             pid,
             number("--cycles", 100_000),
             number("--rate", 2_000),
-            number("--warmup-seconds", 20),
+            number("--warmup-seconds", 50),
             number("--rounds", 3),
             number("--concurrency", 64) as usize,
         )
