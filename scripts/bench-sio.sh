@@ -82,17 +82,8 @@ log="$out_dir/server-$stamp.log"
 server_pid=""
 server2_pid=""
 redis_pid=""
-stop_pid() {
-  local pid="$1"
-  [ -n "$pid" ] || return 0
-  kill "$pid" 2>/dev/null || true
-  for _ in $(seq 50); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
+# shellcheck source=scripts/processes.sh
+. scripts/processes.sh
 stop_server() {
   stop_pid "$server_pid"
   stop_pid "$server2_pid"

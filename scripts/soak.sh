@@ -42,16 +42,11 @@ stamp="$(date -u +%Y-%m-%dT%H-%M-%SZ)"
 results="$out_dir/results-$stamp.jsonl"
 log="$out_dir/server-$stamp.log"
 
+# shellcheck source=scripts/processes.sh
+. scripts/processes.sh
 server_pid=""
 stop_server() {
-  [ -n "$server_pid" ] || return 0
-  kill "$server_pid" 2>/dev/null || true
-  for _ in $(seq 50); do
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$server_pid" 2>/dev/null || true
-  wait "$server_pid" 2>/dev/null || true
+  stop_pid "$server_pid"
   server_pid=""
 }
 trap stop_server EXIT

@@ -77,6 +77,7 @@ cargo build --workspace --bins --examples
 node --check benches/node/parser-bench.js
 node --check benches/node/bench-server.js
 bash -n scripts/bench-sio.sh
+bash -n scripts/soak.sh
 bash -n scripts/chat.sh
 # The socketioxide peer server: its own workspace and lockfile, built where the bench
 # script builds it (in debug here: only that it builds is checked).
