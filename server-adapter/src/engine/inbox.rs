@@ -32,6 +32,10 @@ struct State<Io> {
     closed: bool,
     /// Rung since the session task last looked.
     rung: bool,
+    /// The session task is in a turn: it looks at `rung` before it waits again, so a ring
+    /// needs no wake-up (the task's own handlers ring while it runs them; waking a running
+    /// task makes the runtime poll it once more, and may wake another worker to take it).
+    awake: bool,
     /// The session task, while it waits.
     waker: Option<Waker>,
 }
@@ -60,6 +64,7 @@ impl<Io> Inbox<Io> {
                 queue: Fifo::new(),
                 closed: false,
                 rung: false,
+                awake: true,
                 waker: None,
             }),
             room: Semaphore::new(INBOX_CAPACITY),
@@ -96,10 +101,32 @@ impl<Io> Inbox<Io> {
         Ok(())
     }
 
-    /// Sets the flag and takes the waiting task's waker, to be woken once the lock is let go.
+    /// Sets the flag and, unless the task is in a turn, takes the waiting task's waker, to
+    /// be woken once the lock is let go.
     fn ring_locked(state: &mut State<Io>) -> Option<Waker> {
         state.rung = true;
-        state.waker.take()
+        if state.awake {
+            None
+        } else {
+            state.waker.take()
+        }
+    }
+
+    /// The session task is in a turn (it is polling its wake sources, or handling what woke
+    /// it): rings set the flag without waking it, until [`park`](Self::park).
+    pub(crate) fn wake_up(&self) {
+        self.lock().awake = true;
+    }
+
+    /// The session task is about to wait, having polled every wake source (so its waker is
+    /// kept). `false` if it was rung during its turn: it must not wait, but look again.
+    pub(crate) fn park(&self) -> bool {
+        let mut state = self.lock();
+        if state.rung {
+            return false;
+        }
+        state.awake = false;
+        true
     }
 
     /// Ready (and the flag cleared) if the inbox was rung since the last look; otherwise
@@ -221,5 +248,45 @@ mod tests {
         );
         assert!(matches!(inbox.try_recv(), Some(SessionInput::Shutdown)));
         assert!(inbox.try_recv().is_none());
+    }
+
+    /// A waker that counts its wakes.
+    struct Count(std::sync::atomic::AtomicUsize);
+
+    impl std::task::Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn rings_during_a_turn_wake_no_one_and_keep_the_task_from_waiting() {
+        use std::sync::atomic::Ordering::SeqCst;
+        let inbox = TestInbox::new(Transport::WebSocket);
+        let count = Arc::new(Count(std::sync::atomic::AtomicUsize::new(0)));
+        let waker = Waker::from(count.clone());
+        let mut cx = Context::from_waker(&waker);
+        // A turn: the task polls the signal (keeping its waker), and its own handler rings.
+        inbox.wake_up();
+        assert!(inbox.poll_signal(&mut cx).is_pending());
+        inbox.ring();
+        assert_eq!(count.0.load(SeqCst), 0, "no wake-up while the task runs");
+        assert!(
+            !inbox.park(),
+            "rung during the turn: it looks again instead of waiting"
+        );
+        // The next look takes the ring; then it waits, and a ring from elsewhere wakes it.
+        inbox.wake_up();
+        inbox.take_signal();
+        assert!(inbox.poll_signal(&mut cx).is_pending());
+        assert!(inbox.park());
+        inbox.ring();
+        assert_eq!(count.0.load(SeqCst), 1);
+        inbox.ring();
+        assert_eq!(
+            count.0.load(SeqCst),
+            1,
+            "one wake for rings until the next wait"
+        );
     }
 }

@@ -286,6 +286,7 @@ where
         timer_armed: bool,
         first: u8,
     ) -> Poll<Wake> {
+        self.inbox.wake_up();
         for i in 0..WAKE_SOURCES {
             let ready = match (first + i) % WAKE_SOURCES {
                 0 if self.app.accepts_input() => {
@@ -312,6 +313,11 @@ where
             if ready.is_ready() {
                 return ready;
             }
+        }
+        // Rung during this turn (a handler's answer, another task's command): those rings
+        // woke no one, so the turn goes on instead of waiting.
+        if !self.inbox.park() {
+            return Poll::Ready(Wake::Commands);
         }
         Poll::Pending
     }
