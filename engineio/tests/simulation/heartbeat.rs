@@ -4,6 +4,14 @@ use engineio::{CloseReason, Event, TransportError};
 
 use super::{error_body, sim};
 
+const PING_TIMEOUT: Event = Event::Closed(CloseReason::PingTimeout);
+
+/// The session is closed, and a ping timeout is what closed it.
+fn assert_timed_out(sim: &engineio::sim::Sim, sid: engineio::Sid) {
+    assert!(!sim.is_open(sid));
+    assert_eq!(sim.events(sid).last(), Some(&&PING_TIMEOUT));
+}
+
 #[test]
 fn websocket_ping_pong_over_several_intervals() {
     let mut sim = sim();
@@ -26,11 +34,7 @@ fn no_pong_closes_after_the_timeout() {
     sim.advance_ms(499);
     assert!(sim.is_open(sid));
     sim.advance_ms(1);
-    assert!(!sim.is_open(sid));
-    assert_eq!(
-        sim.events(sid).last(),
-        Some(&&Event::Closed(CloseReason::PingTimeout))
-    );
+    assert_timed_out(&sim, sid);
     assert_eq!(sim.ws_close_code(ws), Some(1000));
 }
 
@@ -58,11 +62,7 @@ fn a_pong_one_ms_after_the_deadline_is_too_late_even_before_the_timer_fires() {
     // The input still sees the deadline has passed.
     sim.advance_clock_only(std::time::Duration::from_millis(201));
     sim.ws_text(ws, "3");
-    assert!(!sim.is_open(sid));
-    assert_eq!(
-        sim.events(sid).last(),
-        Some(&&Event::Closed(CloseReason::PingTimeout))
-    );
+    assert_timed_out(&sim, sid);
 }
 
 #[test]
@@ -75,11 +75,7 @@ fn other_traffic_does_not_reset_the_deadline() {
         sim.ws_text(ws, "4busy");
     }
     sim.advance_ms(10);
-    assert!(!sim.is_open(sid));
-    assert_eq!(
-        sim.events(sid).last(),
-        Some(&&Event::Closed(CloseReason::PingTimeout))
-    );
+    assert_timed_out(&sim, sid);
 }
 
 #[test]
@@ -163,10 +159,7 @@ fn many_sessions_keep_independent_timers() {
             assert!(*pongs >= 3, "{sid} answered {pongs} pings");
             assert!(sim.ws_frames(*ws).len() > 3);
         } else {
-            assert_eq!(
-                sim.events(*sid).last(),
-                Some(&&Event::Closed(CloseReason::PingTimeout))
-            );
+            assert_eq!(sim.events(*sid).last(), Some(&&PING_TIMEOUT));
         }
     }
     assert!(sim.violations().is_empty(), "{:?}", sim.violations());
@@ -187,10 +180,7 @@ fn a_polling_client_that_never_polls_times_out_on_schedule_when_the_timer_is_lat
     sim.advance_clock_only(std::time::Duration::from_millis(165));
     let get = sim.poll(sid);
     assert_eq!(sim.status(get), Some(400));
-    assert_eq!(
-        sim.events(sid).last(),
-        Some(&&Event::Closed(CloseReason::PingTimeout))
-    );
+    assert_eq!(sim.events(sid).last(), Some(&&PING_TIMEOUT));
 }
 
 /// A ping that goes out late to a waiting GET leaves the client the whole timeout to answer.
@@ -226,11 +216,7 @@ fn the_pong_deadline_stands_still_while_the_client_is_not_read() {
     sim.advance_ms(99);
     assert!(sim.is_open(sid));
     sim.advance_ms(1);
-    assert!(!sim.is_open(sid));
-    assert_eq!(
-        sim.events(sid).last(),
-        Some(&&Event::Closed(CloseReason::PingTimeout))
-    );
+    assert_timed_out(&sim, sid);
     assert_eq!(sim.ws_close_code(ws), Some(1000));
 }
 
