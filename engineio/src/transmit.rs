@@ -2,6 +2,7 @@
 
 use bytes::Bytes;
 
+use crate::packet::Message;
 use crate::request::RequestId;
 use crate::response::Response;
 
@@ -59,6 +60,17 @@ pub enum WsFrame {
 }
 
 impl WsFrame {
+    /// How a `message` packet travels over WebSocket: a text message after the type
+    /// character `4`, a binary message as its raw bytes. A runtime that writes messages of a
+    /// session itself (see [`Session::direct_websocket`](crate::Session::direct_websocket))
+    /// frames them with this, as the session does.
+    pub fn message(message: Message) -> WsFrame {
+        match message {
+            Message::Text(data) => WsFrame::Text { prefix: b'4', data },
+            Message::Binary(data) => WsFrame::Binary(data),
+        }
+    }
+
     /// Length of the WebSocket message payload.
     pub fn len(&self) -> usize {
         match self {

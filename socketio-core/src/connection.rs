@@ -314,9 +314,8 @@ impl Connection {
     fn push_encoded(&mut self, text: Bytes, attachments: &[Bytes]) -> Result<(), UsageError> {
         match self.parser {
             Parser::Default => {
-                self.transmits.push_back(Transmit::Text(text));
                 self.transmits
-                    .extend(attachments.iter().cloned().map(Transmit::Binary));
+                    .extend(Transmit::packet_messages(&text, attachments));
             }
             #[cfg(feature = "msgpack")]
             Parser::MsgPack => {

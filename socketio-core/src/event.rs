@@ -58,6 +58,20 @@ pub enum Transmit {
     CloseSession(CloseCause),
 }
 
+impl Transmit {
+    /// The messages that carry a packet the default encoder wrote: its text, then each
+    /// binary attachment as a binary message of its own, in order. This is what
+    /// [`Connection::send`](crate::Connection::send) queues for a connection with the default
+    /// parser; a runtime that writes a broadcast to an idle connection itself writes these.
+    pub fn packet_messages<'a>(
+        text: &'a Bytes,
+        attachments: &'a [Bytes],
+    ) -> impl Iterator<Item = Transmit> + 'a {
+        std::iter::once(Transmit::Text(text.clone()))
+            .chain(attachments.iter().cloned().map(Transmit::Binary))
+    }
+}
+
 /// Why a socket disconnected, named as the reference server names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]

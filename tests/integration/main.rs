@@ -13,6 +13,7 @@ mod engineio_interop;
 mod http;
 mod metrics;
 mod node;
+mod order;
 mod recovery;
 mod socketio;
 mod socketio_interop;

@@ -213,6 +213,29 @@ impl Session {
         }
     }
 
+    /// The WebSocket on which a message sent now would go out at once and unchanged, framed
+    /// by [`WsFrame::message`]: `Some` while the session is open over WebSocket, no upgrade
+    /// is under way and nothing waits to be transmitted (call it after draining
+    /// [`poll_transmit`](Session::poll_transmit)).
+    ///
+    /// While that holds and nothing else of the session is written, a runtime may write such
+    /// messages on that socket itself, from outside the session (a broadcast written by the
+    /// task that makes it, instead of waking the session's): the session would have written
+    /// the same bytes, and it keeps no account of the messages it sends over WebSocket.
+    pub fn direct_websocket(&self) -> Option<RequestId> {
+        match self.transport {
+            Transport::WebSocket { socket }
+                if self.lifecycle == Lifecycle::Open
+                    && !self.upgrade.holds_packets()
+                    && self.outbox.is_empty()
+                    && self.transmits.is_empty() =>
+            {
+                Some(socket)
+            }
+            _ => None,
+        }
+    }
+
     /// How long a client may go without a sign of life before the heartbeat
     /// gives up on it: the ping interval plus the ping timeout. Also a fair
     /// bound for the client to take a write the caller has started.
@@ -672,8 +695,7 @@ impl Session {
                 prefix: b'3',
                 data: Bytes::from_static(b"probe"),
             },
-            Outgoing::Message(Message::Text(data)) => WsFrame::Text { prefix: b'4', data },
-            Outgoing::Message(Message::Binary(data)) => WsFrame::Binary(data),
+            Outgoing::Message(message) => WsFrame::message(message),
             Outgoing::Noop => WsFrame::Text {
                 prefix: b'6',
                 data: Bytes::new(),

@@ -1,5 +1,6 @@
 //! The upgrade from long-polling to WebSocket, and its races.
 
+use bytes::Bytes;
 use engineio::sim::{Answer, Sim};
 use engineio::{CloseReason, Config, Event, TransportKind, WsClosed};
 
@@ -280,4 +281,45 @@ fn heartbeats_continue_on_the_websocket_after_the_upgrade() {
     assert!(sim.is_open(sid));
     sim.advance_ms(400);
     assert!(!sim.is_open(sid));
+}
+
+/// A runtime may write a session's messages itself only while the session would write them
+/// at once, unchanged, on its WebSocket: never over polling, mid-upgrade, with something
+/// queued, or once closed.
+#[test]
+fn direct_websocket_names_the_socket_only_while_messages_would_go_straight_out() {
+    let mut sim = Sim::new(config());
+    let sid = sim.open_polling();
+    let direct = |sim: &Sim| sim.session(sid).and_then(|s| s.direct_websocket());
+    assert_eq!(direct(&sim), None, "polling");
+    let ws = sim.upgrade_request(sid);
+    sim.ws_text(ws, "2probe");
+    assert_eq!(direct(&sim), None, "upgrade under way");
+    sim.ws_text(ws, "5");
+    assert_eq!(direct(&sim), Some(ws), "upgraded");
+    sim.in_one_turn(sid, |session, _| {
+        session.send_text(Bytes::from_static(b"queued")).unwrap();
+        assert_eq!(session.direct_websocket(), None, "a message waits");
+    });
+    assert_eq!(
+        sim.ws_frames(ws).last().map(String::as_str),
+        Some("4queued")
+    );
+    assert_eq!(direct(&sim), Some(ws), "written");
+    assert_eq!(
+        engineio::WsFrame::message(engineio::Message::Text(Bytes::from_static(b"x"))),
+        engineio::WsFrame::Text {
+            prefix: b'4',
+            data: Bytes::from_static(b"x")
+        }
+    );
+    sim.close(sid);
+    assert_eq!(direct(&sim), None, "closed");
+
+    let (ws_sid, socket) = sim.open_websocket();
+    assert_eq!(
+        sim.session(ws_sid).and_then(|s| s.direct_websocket()),
+        Some(socket),
+        "a WebSocket-only session"
+    );
 }

@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use engineio::{Message, SendError};
 
+use super::lane::WriteLane;
 use crate::metrics::SessionCounters;
 
 /// The engine session, as the application layer sees it from inside the task.
@@ -172,6 +173,17 @@ pub(crate) trait SessionApp: Send + 'static {
     /// After each turn, with the session drained: publish what other tasks
     /// need to know (how much is buffered, whether it can send at once).
     fn after_turn(&mut self, engine: &Engine<'_>);
+
+    /// The session task is about to wait with nothing to write, and the session would send
+    /// a message at once, unchanged, on the WebSocket whose stream `lane` writes: the app may
+    /// let other tasks write its messages there themselves until
+    /// [`close_lane`](Self::close_lane) (see [`super::lane`]). Apps that do not, ignore it.
+    fn open_lane(&mut self, lane: &Arc<WriteLane>) {
+        let _ = lane;
+    }
+
+    /// The session task woke: from now on only it writes, until the lane opens again.
+    fn close_lane(&mut self) {}
 
     /// The session is gone and its task is ending; work still in flight is
     /// handed back to be finished elsewhere.

@@ -22,9 +22,13 @@ use tokio::sync::oneshot;
 
 use super::app::{Engine, SessionApp};
 use super::inbox::Inbox;
+use super::lane::SessionStream;
 use super::router::RouterHandle;
 use crate::metrics::{EngineStats, SessionCounters, Transport};
 use crate::ws::{self, CloseCode, Message, Outgoing, WebSocket};
+
+/// A session's WebSocket, over its stream (shared with emitters when it is plain TCP).
+pub(crate) type SessionWs<Io> = WebSocket<SessionStream<Io>>;
 
 /// What other tasks hand a session task.
 ///
@@ -35,7 +39,7 @@ pub(crate) enum SessionInput<Io> {
     /// The stream of a WebSocket this session accepted, after its `101`.
     WebSocket {
         id: RequestId,
-        ws: Box<WebSocket<Io>>,
+        ws: Box<SessionWs<Io>>,
     },
     /// The server is shutting down.
     Shutdown,
@@ -64,7 +68,7 @@ pub(crate) enum Answer {
 struct Socket<Io> {
     id: RequestId,
     /// `None` until the connection hands the stream over after its `101`.
-    ws: Option<WebSocket<Io>>,
+    ws: Option<SessionWs<Io>>,
     /// Frames the session wrote before the stream arrived (then queued on it).
     frames: Vec<WsFrame>,
     /// The session closed this socket: send the frames, then this close.
@@ -103,6 +107,12 @@ fn queue_frame<Io: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocket<Io>, frame
         WsFrame::Text { prefix, data } => ws.queue(&Outgoing::Text(&[prefix_bytes(prefix), data])),
         WsFrame::Binary(data) => ws.queue(&Outgoing::Binary(&[data])),
     };
+}
+
+/// Whether bytes wait to be written on a session's WebSocket: its frames, or the rest of a
+/// message an emitter wrote through the lane.
+fn has_writes<Io: AsyncRead + AsyncWrite + Unpin>(ws: &SessionWs<Io>) -> bool {
+    ws.has_queued() || ws.io().has_pending()
 }
 
 /// The session task.
@@ -162,7 +172,7 @@ where
     }
 
     /// Gives the task the stream of the WebSocket that opened the session.
-    pub(crate) fn attach(&mut self, id: RequestId, ws: WebSocket<Io>) {
+    pub(crate) fn attach(&mut self, id: RequestId, ws: SessionWs<Io>) {
         self.sockets[0] = Some(Box::new(Socket {
             id,
             ws: Some(ws),
@@ -234,6 +244,7 @@ where
                 // The wait's state is two references and three small values: a `select!`
                 // over the five sources would keep a future for each, in every idle
                 // session's task.
+                self.open_lane();
                 let this = &mut self;
                 let mut wait_timer = timer.as_mut();
                 let timer_armed = armed;
@@ -242,6 +253,8 @@ where
                 let wake =
                     poll_fn(move |cx| this.poll_wake(cx, wait_timer.as_mut(), timer_armed, first))
                         .await;
+                // Before anything else: from here on the task alone writes.
+                self.app.close_lane();
                 turn = now();
                 match wake {
                     Wake::Socket(id, result) => self.handle_ws_result(id, result, turn),
@@ -322,6 +335,30 @@ where
         Poll::Pending
     }
 
+    /// Opens the session's lane to the app, when its one WebSocket runs on a plain TCP
+    /// stream, nothing waits to be written on it, and the session would write a message at
+    /// once and unchanged there (see [`super::lane`]).
+    fn open_lane(&mut self) {
+        let mut sockets = self.sockets.iter().flatten();
+        let (Some(socket), None) = (sockets.next(), sockets.next()) else {
+            return;
+        };
+        let Some(ws) = socket.ws.as_ref() else {
+            return;
+        };
+        let Some(lane) = ws.io().lane() else {
+            return;
+        };
+        if socket.close.is_none()
+            && ws.is_open()
+            && !ws.has_queued()
+            && !lane.has_pending()
+            && self.session.direct_websocket() == Some(socket.id)
+        {
+            self.app.open_lane(lane);
+        }
+    }
+
     fn handle_input(&mut self, input: SessionInput<Io>, now: Instant) {
         match input {
             SessionInput::Request(routed) => {
@@ -352,7 +389,7 @@ where
         }
     }
 
-    fn attach_socket(&mut self, id: RequestId, ws: WebSocket<Io>) {
+    fn attach_socket(&mut self, id: RequestId, ws: SessionWs<Io>) {
         match self.sockets.iter_mut().flatten().find(|s| s.id == id) {
             Some(socket) => {
                 let ws = socket.ws.insert(ws);
@@ -471,7 +508,7 @@ where
         self.sockets
             .iter()
             .flatten()
-            .any(|s| s.ws.as_ref().is_some_and(|ws| ws.has_queued()) || s.close.is_some())
+            .any(|s| s.ws.as_ref().is_some_and(has_writes) || s.close.is_some())
     }
 
     /// Clears a ring of the signal, since the commands it announced are about to be
@@ -546,7 +583,7 @@ where
                 continue;
             };
             let written = match socket.ws.as_mut() {
-                Some(ws) if ws.has_queued() => match ws.poll_flush(cx) {
+                Some(ws) if has_writes(ws) => match ws.poll_flush(cx) {
                     Poll::Ready(result) => result.is_ok(),
                     Poll::Pending => {
                         all_written = false;
@@ -568,7 +605,7 @@ where
             let Some(ws) = self.sockets[i].as_mut().and_then(|s| s.ws.as_mut()) else {
                 continue;
             };
-            if ws.has_queued() {
+            if has_writes(ws) {
                 let written = matches!(
                     tokio::time::timeout(write_timeout, ws.flush()).await,
                     Ok(Ok(()))
@@ -722,16 +759,6 @@ mod tests {
         assert!(
             future <= task + 160,
             "the session future takes {future} bytes for a {task}-byte task"
-        );
-    }
-    #[test]
-    fn print_sizes_tmp() {
-        type Task = SessionTask<HandlerApp<Ignore>, TcpStream>;
-        eprintln!(
-            "SIZES task {} future {} session {}",
-            std::mem::size_of::<Task>(),
-            returned_size(Task::run),
-            std::mem::size_of::<engineio::Session>()
         );
     }
 }

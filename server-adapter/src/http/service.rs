@@ -147,6 +147,17 @@ pub struct Upgraded<Io> {
     pub head: Bytes,
 }
 
+impl<Io> Upgraded<Io> {
+    /// The same upgrade over `f(io)`.
+    pub(crate) fn map_io<T>(self, f: impl FnOnce(Io) -> T) -> Upgraded<T> {
+        Upgraded {
+            io: f(self.io),
+            read_buf: self.read_buf,
+            head: self.head,
+        }
+    }
+}
+
 impl<Io> fmt::Debug for Upgraded<Io> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Upgraded")

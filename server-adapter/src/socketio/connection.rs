@@ -30,7 +30,9 @@ use super::outbound::{AckReply, Command, Outbound};
 use super::recovery::{self, Restore};
 use super::socket::{SocketRecovery, SocketRef};
 use super::ServerInner;
-use crate::engine::{random_id_bytes, AppFactory, Engine, HandshakeRequest, SessionApp, Signal};
+use crate::engine::{
+    random_id_bytes, AppFactory, Engine, HandshakeRequest, SessionApp, Signal, WriteLane,
+};
 use crate::trace::SpanBox;
 
 /// What a socket still has to run, in order.
@@ -693,6 +695,21 @@ impl SessionApp for SioSession {
     fn shutdown(&mut self, engine: &mut Engine<'_>) {
         self.conn.close(DisconnectReason::ServerShuttingDown);
         self.drive(engine);
+    }
+
+    fn open_lane(&mut self, lane: &Arc<WriteLane>) {
+        if self.conn.is_closed() {
+            return;
+        }
+        #[cfg(feature = "msgpack")]
+        let msgpack = self.conn.parser() == socketio_core::Parser::MsgPack;
+        #[cfg(not(feature = "msgpack"))]
+        let msgpack = false;
+        self.outbound.open_lane(lane, msgpack);
+    }
+
+    fn close_lane(&mut self) {
+        self.outbound.close_lane();
     }
 
     fn after_turn(&mut self, engine: &Engine<'_>) {

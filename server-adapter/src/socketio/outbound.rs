@@ -7,6 +7,12 @@
 //! emit past [`Limits::max_backlog`](super::Limits) is refused with
 //! [`EmitError::BufferFull`]. Volatile emits are dropped instead of refused,
 //! and are also dropped whenever the transport cannot take them at once.
+//!
+//! While the session task waits with nothing to write and its session would send at once
+//! on a plain TCP WebSocket, its *lane* is open (see `engine::lane`): an encoded packet
+//! that finds nothing queued ahead of it is then written on the socket by the emitting task
+//! itself, and the session task is not woken. Anything queued closes the lane, so nothing
+//! overtakes what waits here; the socket's own send buffer bounds what the lane writes.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -19,7 +25,7 @@ use socketio_parser::{Namespace, Packet};
 use tokio::sync::oneshot;
 
 use super::error::{AckError, EmitError};
-use crate::engine::Signal;
+use crate::engine::{Signal, WriteLane};
 use crate::metrics::SessionCounters;
 
 /// An encoded packet: its text frame (no Engine.IO prefix) and attachments.
@@ -90,10 +96,28 @@ impl Command {
     }
 }
 
+/// The commands waiting for the session task, and its lane while open.
+#[derive(Debug, Default)]
+struct Queue {
+    commands: VecDeque<Command>,
+    lane: Option<Lane>,
+}
+
+/// An open lane: the connection's stream, and how its packets travel.
+#[derive(Debug)]
+struct Lane {
+    writer: Arc<WriteLane>,
+    /// The connection speaks MessagePack: a packet goes as its one MessagePack frame.
+    msgpack: bool,
+}
+
 /// One connection's inbound queue of commands.
 #[derive(Debug)]
 pub(crate) struct Outbound {
-    queue: Mutex<VecDeque<Command>>,
+    queue: Mutex<Queue>,
+    /// Whether `queue.lane` is open, readable without the lock (the task closes the lane
+    /// on every wake; most wakes find it closed already).
+    lane_open: AtomicBool,
     signal: Arc<dyn Signal>,
     /// Messages waiting here or in the engine's buffer.
     backlog: AtomicUsize,
@@ -113,7 +137,8 @@ impl Outbound {
         max_backlog_bytes: usize,
     ) -> Self {
         Outbound {
-            queue: Mutex::new(VecDeque::new()),
+            queue: Mutex::new(Queue::default()),
+            lane_open: AtomicBool::new(false),
             signal,
             backlog: AtomicUsize::new(0),
             backlog_bytes: AtomicUsize::new(0),
@@ -124,10 +149,16 @@ impl Outbound {
         }
     }
 
-    /// Queues a message-carrying command under the bound (`Ok(true)`); volatile ones are
-    /// dropped (`Ok(false)`) when they could not go out at once. Refused and dropped ones
-    /// are counted.
-    pub(crate) fn push_message(&self, command: Command, volatile: bool) -> Result<bool, EmitError> {
+    /// Queues a message-carrying command under the bound (`Ok(true)`), or writes it through
+    /// the open lane when nothing waits ahead of it and the target socket is still
+    /// `connected` (`Ok(true)` too); volatile ones are dropped (`Ok(false)`) when they could
+    /// not go out at once. Refused and dropped ones are counted.
+    pub(crate) fn push_message(
+        &self,
+        command: Command,
+        volatile: bool,
+        connected: &AtomicBool,
+    ) -> Result<bool, EmitError> {
         if self.closed.load(Ordering::Acquire) {
             return Err(EmitError::Disconnected);
         }
@@ -147,10 +178,98 @@ impl Outbound {
                 Err(EmitError::BufferFull)
             };
         }
+        let queue = self.lock();
+        if let (Some(lane), Command::Send { frame, .. }) = (&queue.lane, &command) {
+            // Checked under the lock: the session task marks a socket gone during a turn,
+            // while the lane is closed.
+            if queue.commands.is_empty()
+                && connected.load(Ordering::Acquire)
+                && self.queue_through(lane, frame)
+            {
+                return Ok(true);
+            }
+        }
         self.backlog.fetch_add(1, Ordering::AcqRel);
         self.backlog_bytes.fetch_add(bytes, Ordering::AcqRel);
-        self.push(command);
+        self.push_locked(queue, command);
         Ok(true)
+    }
+
+    /// Queues an encoded packet's messages on the lane, counted as sent; `false` when the
+    /// lane does not take them (nothing was queued).
+    fn queue_through(&self, lane: &Lane, frame: &Frame) -> bool {
+        self.try_queue_through(lane, frame).unwrap_or(false)
+    }
+
+    fn try_queue_through(&self, lane: &Lane, frame: &Frame) -> Option<bool> {
+        let mut messages: [engineio::WsFrame; 8] =
+            std::array::from_fn(|_| engineio::WsFrame::Binary(Bytes::new()));
+        let mut count = 0;
+        #[cfg(feature = "msgpack")]
+        if lane.msgpack {
+            // Transcoded once, by the first recipient, for all of them.
+            messages[0] = engineio::WsFrame::message(engineio::Message::Binary(frame.msgpack()?));
+            count = 1;
+        }
+        if !lane.msgpack {
+            let transmits =
+                socketio_core::Transmit::packet_messages(&frame.text, &frame.attachments);
+            for transmit in transmits {
+                let message = match transmit {
+                    socketio_core::Transmit::Text(text) => engineio::Message::Text(text),
+                    socketio_core::Transmit::Binary(data) => engineio::Message::Binary(data),
+                    _ => return None,
+                };
+                *messages.get_mut(count)? = engineio::WsFrame::message(message);
+                count += 1;
+            }
+        }
+        let queued = lane.writer.queue_frames(&messages[..count]);
+        if queued {
+            for message in &messages[..count] {
+                // The Engine.IO message's length, as the session task counts it.
+                let len = match message {
+                    engineio::WsFrame::Text { data, .. } | engineio::WsFrame::Binary(data) => {
+                        data.len()
+                    }
+                };
+                self.counters().sent(len);
+                tracing::trace!(len, "message sent through the lane");
+            }
+        }
+        Some(queued)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
+        self.queue
+            .lock()
+            .expect("the queue lock is never held across a panic")
+    }
+
+    /// Opens the lane (session task only, about to wait with nothing to write): unless a
+    /// command waits already, whose ring wakes the task anyway.
+    pub(crate) fn open_lane(&self, writer: &Arc<WriteLane>, msgpack: bool) {
+        let mut queue = self.lock();
+        if queue.commands.is_empty() && !self.closed.load(Ordering::Acquire) {
+            writer.open();
+            queue.lane = Some(Lane {
+                writer: writer.clone(),
+                msgpack,
+            });
+            self.lane_open.store(true, Ordering::Release);
+        }
+    }
+
+    /// Closes the lane (session task only, on waking): from now on it alone writes.
+    pub(crate) fn close_lane(&self) {
+        if self.lane_open.load(Ordering::Acquire) {
+            self.close_lane_locked(&mut self.lock());
+        }
+    }
+
+    fn close_lane_locked(&self, queue: &mut Queue) {
+        queue.lane = None;
+        self.lane_open.store(false, Ordering::Release);
     }
 
     /// The connection's counts (see [`crate::metrics`]).
@@ -166,21 +285,23 @@ impl Outbound {
     }
 
     fn push(&self, command: Command) {
-        self.queue
-            .lock()
-            .expect("the queue lock is never held across a panic")
-            .push_back(command);
+        self.push_locked(self.lock(), command);
+    }
+
+    /// Queues a command and wakes the task; a command waiting closes the lane, so that
+    /// nothing written through it overtakes the command.
+    fn push_locked(&self, mut queue: std::sync::MutexGuard<'_, Queue>, command: Command) {
+        queue.commands.push_back(command);
+        if queue.lane.is_some() {
+            self.close_lane_locked(&mut queue);
+        }
+        drop(queue);
         self.signal.ring();
     }
 
     /// Takes every queued command (session task only).
     pub(crate) fn drain(&self) -> VecDeque<Command> {
-        std::mem::take(
-            &mut *self
-                .queue
-                .lock()
-                .expect("the queue lock is never held across a panic"),
-        )
+        std::mem::take(&mut self.lock().commands)
     }
 
     /// Publishes what the engine still buffers and whether it can send at
@@ -195,7 +316,9 @@ impl Outbound {
     pub(crate) fn close(&self) -> VecDeque<Command> {
         self.closed.store(true, Ordering::Release);
         self.writable.store(false, Ordering::Release);
-        self.drain()
+        let mut queue = self.lock();
+        self.close_lane_locked(&mut queue);
+        std::mem::take(&mut queue.commands)
     }
 }
 
@@ -221,6 +344,9 @@ mod tests {
         );
     }
 
+    /// The target socket of the tests' emits, connected.
+    static CONNECTED: AtomicBool = AtomicBool::new(true);
+
     fn send(text: &'static str) -> Command {
         Command::Send {
             namespace: Namespace::main(),
@@ -239,20 +365,20 @@ mod tests {
     fn refuses_past_the_bound_and_drops_volatile() {
         let out = Outbound::new(TestSignal::new(), 2, 1000);
         out.publish(0, 0, true);
-        assert!(out.push_message(send("a"), false).unwrap());
-        assert!(out.push_message(send("b"), false).unwrap());
+        assert!(out.push_message(send("a"), false, &CONNECTED).unwrap());
+        assert!(out.push_message(send("b"), false, &CONNECTED).unwrap());
         assert!(matches!(
-            out.push_message(send("c"), false),
+            out.push_message(send("c"), false, &CONNECTED),
             Err(EmitError::BufferFull)
         ));
         assert!(
-            !out.push_message(send("v"), true).unwrap(),
+            !out.push_message(send("v"), true, &CONNECTED).unwrap(),
             "dropped when full"
         );
         assert_eq!(refused_and_dropped(&out), (1, 1));
         assert_eq!(out.drain().len(), 2);
         out.publish(0, 0, false);
-        assert!(!out.push_message(send("v"), true).unwrap());
+        assert!(!out.push_message(send("v"), true, &CONNECTED).unwrap());
         assert!(
             out.drain().is_empty(),
             "volatile dropped while not writable"
@@ -263,10 +389,10 @@ mod tests {
     #[test]
     fn a_closed_queue_refuses() {
         let out = Outbound::new(TestSignal::new(), 10, 1000);
-        out.push_message(send("a"), false).unwrap();
+        out.push_message(send("a"), false, &CONNECTED).unwrap();
         assert_eq!(out.close().len(), 1);
         assert!(matches!(
-            out.push_message(send("b"), false),
+            out.push_message(send("b"), false, &CONNECTED),
             Err(EmitError::Disconnected)
         ));
         out.push_control(Command::Disconnect {
@@ -278,9 +404,9 @@ mod tests {
     #[test]
     fn the_byte_bound_counts_the_frame() {
         let out = Outbound::new(TestSignal::new(), 10, 3);
-        out.push_message(send("ab"), false).unwrap();
+        out.push_message(send("ab"), false, &CONNECTED).unwrap();
         assert!(matches!(
-            out.push_message(send("cd"), false),
+            out.push_message(send("cd"), false, &CONNECTED),
             Err(EmitError::BufferFull)
         ));
     }

@@ -267,7 +267,11 @@ impl SocketRef {
         if !self.connected() {
             return Err(EmitError::Disconnected);
         }
-        match self.0.outbound.push_message(command, volatile) {
+        match self
+            .0
+            .outbound
+            .push_message(command, volatile, &self.0.connected)
+        {
             Ok(true) => Ok(()),
             Ok(false) => {
                 tracing::trace!(socket = %self.0.id, namespace = %self.0.ns.name, "volatile emit dropped");

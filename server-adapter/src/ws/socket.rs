@@ -16,6 +16,7 @@
 
 use std::future::poll_fn;
 use std::mem;
+use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -102,6 +103,11 @@ impl<Io: AsyncRead + AsyncWrite + Unpin> WebSocket<Io> {
             ws.out.push_raw(upgraded.head);
         }
         ws
+    }
+
+    /// The stream.
+    pub(crate) fn io(&self) -> &Io {
+        &self.io
     }
 
     /// The capacity of the read buffer: zero while no frame is partly received.
@@ -259,7 +265,11 @@ impl<Io: AsyncRead + AsyncWrite + Unpin> WebSocket<Io> {
     /// # Errors
     /// As `flush`.
     pub fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        let result = std::task::ready!(self.out.poll_flush(&mut self.io, cx));
+        let result = match std::task::ready!(self.out.poll_flush(&mut self.io, cx)) {
+            // And what the stream itself buffers (a TLS stream's records).
+            Ok(()) => std::task::ready!(Pin::new(&mut self.io).poll_flush(cx)),
+            Err(e) => Err(e),
+        };
         Poll::Ready(result.map_err(|e| {
             self.state = State::Closed;
             Error::Io(e)
