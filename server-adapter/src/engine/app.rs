@@ -176,14 +176,11 @@ pub(crate) trait SessionApp: Send + 'static {
 
     /// The session task is about to wait with nothing to write, and the session would send
     /// a message at once, unchanged, on the WebSocket whose stream `lane` writes: the app may
-    /// let other tasks write its messages there themselves until
-    /// [`close_lane`](Self::close_lane) (see [`super::lane`]). Apps that do not, ignore it.
+    /// [open](WriteLane::open) the lane, so that other tasks queue its messages there
+    /// themselves until the task wakes (see [`super::lane`]). Apps that do not, ignore it.
     fn open_lane(&mut self, lane: &Arc<WriteLane>) {
         let _ = lane;
     }
-
-    /// The session task woke: from now on only it writes, until the lane opens again.
-    fn close_lane(&mut self) {}
 
     /// The session is gone and its task is ending; work still in flight is
     /// handed back to be finished elsewhere.

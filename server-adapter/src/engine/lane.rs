@@ -90,6 +90,7 @@ impl<Io: 'static> SessionStream<Io> {
                     read,
                     lane: Arc::new(WriteLane {
                         write,
+                        open: AtomicBool::new(false),
                         state: Mutex::new(LaneState::default()),
                         flusher: flusher.clone(),
                         wake,
@@ -245,8 +246,6 @@ impl Pending {
 /// What the lane's lock guards.
 #[derive(Debug, Default)]
 struct LaneState {
-    /// Emitters may queue.
-    open: bool,
     /// In the flusher's list.
     dirty: bool,
     /// `None` while nothing is pending (nearly always, for an idle connection).
@@ -256,6 +255,9 @@ struct LaneState {
 /// The write half of a session's TCP stream and the lock every write takes.
 pub(crate) struct WriteLane {
     write: OwnedWriteHalf,
+    /// Emitters may queue. Read under the lock by emitters; cleared without it by the
+    /// task, whose writes then take the lock and write what was queued first.
+    open: AtomicBool,
     state: Mutex<LaneState>,
     flusher: Arc<Flusher>,
     /// Wakes the session task.
@@ -271,11 +273,15 @@ impl std::fmt::Debug for WriteLane {
 }
 
 impl WriteLane {
-    /// Lets emitters queue (the session task, about to wait with nothing to write; the
-    /// application layer calls it under its queue's lock). The task's next write closes it.
+    /// Lets emitters queue (the application layer, when the session task is about to wait
+    /// with nothing to write). The task's next wake or write closes it.
     pub(crate) fn open(&self) {
-        let mut state = lock(&self.state);
-        state.open = state.pending.is_none();
+        self.open.store(true, Ordering::Release);
+    }
+
+    /// Stops emitters from queueing (the session task, on waking).
+    pub(crate) fn close(&self) {
+        self.open.store(false, Ordering::Release);
     }
 
     /// Whether bytes emitters queued wait to be written.
@@ -291,13 +297,13 @@ impl WriteLane {
             return false;
         }
         let mut state = lock(&self.state);
-        if !state.open {
+        if !self.open.load(Ordering::Acquire) {
             return false;
         }
         let size: usize = frames.iter().map(|f| MAX_HEADER_LEN + 1 + f.len()).sum();
         let pending = state.pending.get_or_insert_with(Box::default);
         if pending.len + size > MAX_PENDING {
-            state.open = false;
+            self.close();
             return false;
         }
         for frame in frames {
@@ -337,7 +343,7 @@ impl WriteLane {
         state.dirty = false;
         if self.try_write_pending(&mut state.pending).is_err() {
             // Would block, or broken (the task finds out when it writes or reads).
-            state.open = false;
+            self.close();
             drop(state);
             self.wake.ring();
         }
@@ -374,9 +380,9 @@ impl WriteLane {
         write: impl Fn(&OwnedWriteHalf) -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
         loop {
+            self.close();
             ready!(self.write.as_ref().poll_write_ready(cx))?;
             let mut state = lock(&self.state);
-            state.open = false;
             let result = self
                 .try_write_pending(&mut state.pending)
                 .and_then(|()| write(&self.write));
@@ -391,12 +397,9 @@ impl WriteLane {
     /// The session task's flush: closes the lane and writes the pending bytes.
     fn poll_write_pending(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         loop {
-            {
-                let mut state = lock(&self.state);
-                state.open = false;
-                if state.pending.is_none() {
-                    return Poll::Ready(Ok(()));
-                }
+            self.close();
+            if lock(&self.state).pending.is_none() {
+                return Poll::Ready(Ok(()));
             }
             ready!(self.write.as_ref().poll_write_ready(cx))?;
             match self.try_write_pending(&mut lock(&self.state).pending) {
@@ -465,12 +468,12 @@ impl<Io: AsyncWrite + Unpin> AsyncWrite for SessionStream<Io> {
             SessionStream::Owned(io) => Pin::new(io).poll_shutdown(cx),
             SessionStream::Shared { lane, .. } => {
                 ready!(lane.poll_write_pending(cx))?;
-                // Nobody else holds the lane while its task closes the stream (the lane is
-                // closed while the task is awake). Were one to, the write side would shut
-                // when it lets go.
-                match Arc::get_mut(lane) {
-                    Some(lane) => Pin::new(&mut lane.write).poll_shutdown(cx),
-                    None => Poll::Ready(Ok(())),
+                // The connection's queue and the flusher hold the lane too: shut the write
+                // side through the socket itself, as the write half would.
+                let socket = socket2::SockRef::from(lane.write.as_ref());
+                match socket.shutdown(std::net::Shutdown::Write) {
+                    Err(e) if e.kind() != io::ErrorKind::NotConnected => Poll::Ready(Err(e)),
+                    _ => Poll::Ready(Ok(())),
                 }
             }
         }
@@ -609,7 +612,7 @@ mod tests {
             }
             queued += 1;
             tokio::task::yield_now().await;
-            if lane.has_pending() && !lock(&lane.state).open {
+            if lane.has_pending() && !lane.open.load(Ordering::Acquire) {
                 break;
             }
         }
@@ -634,6 +637,27 @@ mod tests {
             .unwrap();
         assert!(!lane.has_pending());
         assert_eq!(reader.await.unwrap(), expected);
+    }
+
+    /// The connection's queue holds the lane for the session's life: shutting the stream
+    /// down still ends the client's side of it (after what was pending).
+    #[tokio::test]
+    async fn shutdown_ends_the_stream_while_others_hold_the_lane() {
+        let (mut stream, mut client, _signal) = pair().await;
+        let held = stream.lane().unwrap().clone();
+        held.open();
+        assert!(held.queue_frames(&[text("last")]));
+        stream.shutdown().await.unwrap();
+        let mut got = Vec::new();
+        tokio::time::timeout(Duration::from_secs(10), client.read_to_end(&mut got))
+            .await
+            .expect("the client sees the end")
+            .unwrap();
+        assert_eq!(got, b"\x81\x054last");
+        assert!(
+            !held.queue_frames(&[text("after")]),
+            "closed by the shutdown"
+        );
     }
 
     #[test]

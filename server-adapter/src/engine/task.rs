@@ -254,7 +254,7 @@ where
                     poll_fn(move |cx| this.poll_wake(cx, wait_timer.as_mut(), timer_armed, first))
                         .await;
                 // Before anything else: from here on the task alone writes.
-                self.app.close_lane();
+                self.close_lane();
                 turn = now();
                 match wake {
                     Wake::Socket(id, result) => self.handle_ws_result(id, result, turn),
@@ -356,6 +356,15 @@ where
             && self.session.direct_websocket() == Some(socket.id)
         {
             self.app.open_lane(lane);
+        }
+    }
+
+    /// Closes the lane the task may have opened before it waited.
+    fn close_lane(&self) {
+        for socket in self.sockets.iter().flatten() {
+            if let Some(lane) = socket.ws.as_ref().and_then(|ws| ws.io().lane()) {
+                lane.close();
+            }
         }
     }
 

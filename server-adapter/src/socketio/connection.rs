@@ -705,11 +705,9 @@ impl SessionApp for SioSession {
         let msgpack = self.conn.parser() == socketio_core::Parser::MsgPack;
         #[cfg(not(feature = "msgpack"))]
         let msgpack = false;
-        self.outbound.open_lane(lane, msgpack);
-    }
-
-    fn close_lane(&mut self) {
-        self.outbound.close_lane();
+        if self.outbound.attach_lane(lane, msgpack) {
+            lane.open();
+        }
     }
 
     fn after_turn(&mut self, engine: &Engine<'_>) {

@@ -10,9 +10,9 @@
 //!
 //! While the session task waits with nothing to write and its session would send at once
 //! on a plain TCP WebSocket, its *lane* is open (see `engine::lane`): an encoded packet
-//! that finds nothing queued ahead of it is then written on the socket by the emitting task
-//! itself, and the session task is not woken. Anything queued closes the lane, so nothing
-//! overtakes what waits here; the socket's own send buffer bounds what the lane writes.
+//! that finds nothing queued here ahead of it is then queued on the lane, written by the
+//! engine's flusher, and the session task is not woken. While anything waits here, emits
+//! wait behind it, so nothing overtakes it; the lane bounds what it holds itself.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -96,14 +96,14 @@ impl Command {
     }
 }
 
-/// The commands waiting for the session task, and its lane while open.
+/// The commands waiting for the session task, and the connection's lane.
 #[derive(Debug, Default)]
 struct Queue {
     commands: VecDeque<Command>,
     lane: Option<Lane>,
 }
 
-/// An open lane: the connection's stream, and how its packets travel.
+/// A connection's lane: its stream, and how its packets travel.
 #[derive(Debug)]
 struct Lane {
     writer: Arc<WriteLane>,
@@ -115,9 +115,8 @@ struct Lane {
 #[derive(Debug)]
 pub(crate) struct Outbound {
     queue: Mutex<Queue>,
-    /// Whether `queue.lane` is open, readable without the lock (the task closes the lane
-    /// on every wake; most wakes find it closed already).
-    lane_open: AtomicBool,
+    /// Whether `queue.lane` is set, readable without the lock.
+    lane_attached: AtomicBool,
     signal: Arc<dyn Signal>,
     /// Messages waiting here or in the engine's buffer.
     backlog: AtomicUsize,
@@ -138,7 +137,7 @@ impl Outbound {
     ) -> Self {
         Outbound {
             queue: Mutex::new(Queue::default()),
-            lane_open: AtomicBool::new(false),
+            lane_attached: AtomicBool::new(false),
             signal,
             backlog: AtomicUsize::new(0),
             backlog_bytes: AtomicUsize::new(0),
@@ -246,30 +245,23 @@ impl Outbound {
             .expect("the queue lock is never held across a panic")
     }
 
-    /// Opens the lane (session task only, about to wait with nothing to write): unless a
-    /// command waits already, whose ring wakes the task anyway.
-    pub(crate) fn open_lane(&self, writer: &Arc<WriteLane>, msgpack: bool) {
+    /// Gives the connection its lane (session task only, the first time the lane opens):
+    /// emits may then be queued on it while it is open. `false` once the connection is
+    /// closed.
+    pub(crate) fn attach_lane(&self, writer: &Arc<WriteLane>, msgpack: bool) -> bool {
+        if self.lane_attached.load(Ordering::Acquire) {
+            return true;
+        }
         let mut queue = self.lock();
-        if queue.commands.is_empty() && !self.closed.load(Ordering::Acquire) {
-            writer.open();
-            queue.lane = Some(Lane {
-                writer: writer.clone(),
-                msgpack,
-            });
-            self.lane_open.store(true, Ordering::Release);
+        if self.closed.load(Ordering::Acquire) {
+            return false;
         }
-    }
-
-    /// Closes the lane (session task only, on waking): from now on it alone writes.
-    pub(crate) fn close_lane(&self) {
-        if self.lane_open.load(Ordering::Acquire) {
-            self.close_lane_locked(&mut self.lock());
-        }
-    }
-
-    fn close_lane_locked(&self, queue: &mut Queue) {
-        queue.lane = None;
-        self.lane_open.store(false, Ordering::Release);
+        queue.lane = Some(Lane {
+            writer: writer.clone(),
+            msgpack,
+        });
+        self.lane_attached.store(true, Ordering::Release);
+        true
     }
 
     /// The connection's counts (see [`crate::metrics`]).
@@ -288,13 +280,10 @@ impl Outbound {
         self.push_locked(self.lock(), command);
     }
 
-    /// Queues a command and wakes the task; a command waiting closes the lane, so that
-    /// nothing written through it overtakes the command.
+    /// Queues a command and wakes the task. While a command waits, emits are queued behind
+    /// it, not on the lane.
     fn push_locked(&self, mut queue: std::sync::MutexGuard<'_, Queue>, command: Command) {
         queue.commands.push_back(command);
-        if queue.lane.is_some() {
-            self.close_lane_locked(&mut queue);
-        }
         drop(queue);
         self.signal.ring();
     }
@@ -317,7 +306,8 @@ impl Outbound {
         self.closed.store(true, Ordering::Release);
         self.writable.store(false, Ordering::Release);
         let mut queue = self.lock();
-        self.close_lane_locked(&mut queue);
+        // The stream's write side goes with the session, whoever still holds this queue.
+        queue.lane = None;
         std::mem::take(&mut queue.commands)
     }
 }
