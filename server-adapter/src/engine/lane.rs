@@ -279,6 +279,12 @@ impl WriteLane {
         self.open.store(true, Ordering::Release);
     }
 
+    /// Whether emitters may queue now (a hint: [`queue_frames`](Self::queue_frames) decides
+    /// under the lock).
+    pub(crate) fn is_open(&self) -> bool {
+        self.open.load(Ordering::Relaxed)
+    }
+
     /// Stops emitters from queueing (the session task, on waking).
     pub(crate) fn close(&self) {
         self.open.store(false, Ordering::Release);

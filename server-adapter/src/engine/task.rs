@@ -244,7 +244,6 @@ where
                 // The wait's state is two references and three small values: a `select!`
                 // over the five sources would keep a future for each, in every idle
                 // session's task.
-                self.open_lane();
                 let this = &mut self;
                 let mut wait_timer = timer.as_mut();
                 let timer_armed = armed;
@@ -253,8 +252,6 @@ where
                 let wake =
                     poll_fn(move |cx| this.poll_wake(cx, wait_timer.as_mut(), timer_armed, first))
                         .await;
-                // Before anything else: from here on the task alone writes.
-                self.close_lane();
                 turn = now();
                 match wake {
                     Wake::Socket(id, result) => self.handle_ws_result(id, result, turn),
@@ -299,6 +296,9 @@ where
         timer_armed: bool,
         first: u8,
     ) -> Poll<Wake> {
+        // Handlers run below (`poll_work`): what they emit goes through the task, not the
+        // lane, which is open only while the task waits.
+        self.close_lane();
         self.inbox.wake_up();
         for i in 0..WAKE_SOURCES {
             let ready = match (first + i) % WAKE_SOURCES {
@@ -332,6 +332,7 @@ where
         if !self.inbox.park() {
             return Poll::Ready(Wake::Commands);
         }
+        self.open_lane();
         Poll::Pending
     }
 

@@ -181,7 +181,10 @@ impl Outbound {
         if let (Some(lane), Command::Send { frame, .. }) = (&queue.lane, &command) {
             // Checked under the lock: the session task marks a socket gone during a turn,
             // while the lane is closed.
-            if queue.commands.is_empty()
+            // The session task's own emits (an ack from a handler it runs) find the lane
+            // closed: checked first, as it costs nothing.
+            if lane.writer.is_open()
+                && queue.commands.is_empty()
                 && connected.load(Ordering::Acquire)
                 && self.queue_through(lane, frame)
             {
