@@ -17,7 +17,8 @@
 //! `run` measures one scenario against one running server (its process id gives its CPU
 //! time and memory) and prints one JSON line, also appended to `--out`. `table` prints the
 //! markdown table of a results file, with the ratios and the floors. Scenarios: `ack`,
-//! `fanout`, `binary`, `polling`, `idle`, `connect` (see `scenarios.rs`), and
+//! `fanout`, `binary`, `polling`, `idle`, `connect` (see `scenarios.rs`); the scaling
+//! scenarios `fanout-10k` and `fanout-rooms`; and
 //! `fanout-redis`: `fanout` over two servers of one Redis cluster (`--url2`, `--pid2` name
 //! the second; half the room is on each, the sender on the first; CPU is both servers').
 //!
@@ -192,7 +193,6 @@ fn run(args: &[String]) -> ExitCode {
         idle_connections: flag(args, "--idle-connections")
             .and_then(|n| n.parse().ok())
             .unwrap_or(idle_connections),
-        fanout_members: 1000,
         fanout_window: 4,
         peer: None,
     };
@@ -215,7 +215,9 @@ fn run(args: &[String]) -> ExitCode {
         "ack" => scenarios::ack(&plan, 100, false),
         "binary" => scenarios::ack(&plan, 100, true),
         "polling" => scenarios::polling(&plan, 20),
-        "fanout" | "fanout-redis" => scenarios::fanout(&plan),
+        "fanout" | "fanout-redis" => scenarios::fanout(&plan, 1, 1_000),
+        "fanout-10k" => scenarios::fanout(&plan, 1, 10_000),
+        "fanout-rooms" => scenarios::fanout(&plan, 100, 100),
         "idle" => scenarios::idle(&plan),
         "connect" => scenarios::connect(&plan, 50),
         _ => return usage(),

@@ -19,10 +19,12 @@ pub(crate) const SERVERS: [&str; 6] = [
     "floor",
 ];
 
-/// The scenarios, in table order.
-pub(crate) const SCENARIOS: [&str; 7] = [
+/// The scenarios, in table order: each scaling scenario after its base.
+pub(crate) const SCENARIOS: [&str; 9] = [
     "ack",
     "fanout",
+    "fanout-10k",
+    "fanout-rooms",
     "binary",
     "polling",
     "idle",
@@ -106,7 +108,7 @@ const fn metric(
 fn metrics(scenario: &str) -> Vec<Metric> {
     use Better::*;
     let unit = match scenario {
-        "fanout" | "fanout-redis" => "deliveries",
+        s if s.starts_with("fanout") => "deliveries",
         "idle" | "connect" => "connections",
         _ => "round trips",
     };

@@ -1,4 +1,4 @@
-//! The six scenarios. Each one runs against one server process and returns an [`Outcome`].
+//! The scenarios. Each one runs against one server process and returns an [`Outcome`].
 //!
 //! What counts as one *message* in each, for throughput and CPU per 1,000 messages:
 //!
@@ -11,6 +11,17 @@
 //! | `idle` | one connection opened and held (CPU per 1,000 is the cost of opening them) | connect to `40{sid}` |
 //! | `connect` | one connection: WebSocket handshake, Engine.IO open, `40` → `40{sid}`, close | connect to `40{sid}` |
 //!
+//! The scaling scenarios repeat some of them with more of the thing that grows, to compare
+//! each server's cost per message with its own in the base scenario:
+//!
+//! | scenario | as | what grows | message |
+//! |---|---|---|---|
+//! | `fanout-10k` | `fanout` | the room: 10,000 members | one delivery |
+//! | `fanout-rooms` | `fanout` | the rooms: 100 rooms of 100 members, one sender per room keeping 4 broadcasts of its room in flight (as many per member as `fanout`); each room's data carries its number, so a delivery from another room is an error | one delivery |
+//!
+//! Connections of the scenarios that open many come from [`source_for`]'s loopback
+//! addresses, at most [`OPENING`] being opened at a time.
+//!
 //! Every answer is compared byte for byte with what the reference server sends; anything
 //! else is counted as an error and the client that got it stops.
 
@@ -18,7 +29,7 @@ use std::cell::RefCell;
 use std::io::Write as _;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -36,8 +47,12 @@ const PAYLOAD: &str = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTU
 /// Size of the `binary` attachment.
 const ATTACHMENT: usize = 1024;
 
-/// The room of `fanout`.
+/// The room of `fanout` (one room); with more, room `r` is `fanout-r`.
 const ROOM: &str = "fanout";
+
+/// Connections being opened at once while a scenario sets up many (every server's listen
+/// backlog takes that many without dropping a SYN).
+const OPENING: usize = 128;
 
 /// Longest wait for one connection to be established.
 const CONNECT_LIMIT: Duration = Duration::from_secs(20);
@@ -56,9 +71,7 @@ pub(crate) struct Plan {
     pub(crate) threads: usize,
     /// Connections of `idle`.
     pub(crate) idle_connections: usize,
-    /// Room members of `fanout`.
-    pub(crate) fanout_members: usize,
-    /// Broadcasts `fanout` keeps in flight.
+    /// Broadcasts `fanout` keeps in flight to each room.
     pub(crate) fanout_window: u64,
     /// A second server of the same cluster (`fanout-redis`): its address and process id.
     /// Half the room's members connect to it; CPU is the two servers' together.
@@ -160,6 +173,31 @@ async fn next_text(conn: &mut SioWs) -> std::io::Result<Bytes> {
         Msg::Text(t) => Ok(t),
         Msg::Binary(_) => Err(std::io::Error::other("unexpected binary message")),
     }
+}
+
+/// The loopback source address of connection `i`: 1,000 connections per address, from
+/// 127.0.0.2 on (127.0.0.2 to 127.0.0.251, then 127.0.1.2 ...), so that no address runs out
+/// of ephemeral ports.
+fn source_for(i: usize) -> Ipv4Addr {
+    let n = i / 1000;
+    Ipv4Addr::new(127, 0, (n / 250) as u8, 2 + (n % 250) as u8)
+}
+
+/// Opens connection number `i` of a scenario, from [`source_for`]`(i)`, once one of the
+/// `opening` permits is free; records the time it took from then (counted only in a measured
+/// phase).
+async fn open(
+    shared: &Shared,
+    tally: &RefCell<Tally>,
+    opening: &Semaphore,
+    addr: SocketAddr,
+    i: usize,
+) -> Option<SioWs> {
+    let _permit = opening.acquire().await.expect("never closed");
+    let start = Instant::now();
+    let conn = connect_ws(shared, addr, Some(source_for(i)), i as u64).await?;
+    record(shared, tally, start);
+    Some(conn)
 }
 
 // ----- ack and binary: round trips over WebSocket ----------------------------------------
@@ -386,56 +424,104 @@ async fn post_ok(
     }
 }
 
-// ----- fanout: one sender, a room of receivers ---------------------------------------------
+// ----- fanout: senders, rooms of receivers ---------------------------------------------------
 
-/// What the fan-out sender and receivers share.
+/// One room of a fan-out: what its members and its sender share.
 #[derive(Debug, Default)]
-struct Fanout {
+struct Room {
     /// Deliveries so far (every phase).
     delivered: AtomicU64,
-    /// Receivers that got at least one broadcast.
+    /// Members that got at least one broadcast.
     reached: AtomicUsize,
     /// Rung whenever deliveries complete another broadcast's worth.
     progress: Notify,
-    /// The sender saw every member reached and sends the measured load now.
-    primed: AtomicBool,
 }
 
-/// `members` connections join one room; one more connection (not in it) sends `broadcast`
-/// events to the room, keeping at most `fanout_window` broadcasts' worth of deliveries
-/// outstanding. Each event carries its send time; every receiver records the delay.
-pub(crate) fn fanout(plan: &Plan) -> Result<Outcome> {
+/// What the fan-out senders and receivers share.
+#[derive(Debug)]
+struct Fanout {
+    rooms: Vec<Room>,
+    /// Senders that saw every member of their room reached and send the measured load now.
+    primed: AtomicUsize,
+}
+
+/// The name of room `r` of `rooms`.
+fn room_name(rooms: usize, r: usize) -> String {
+    if rooms == 1 {
+        ROOM.to_owned()
+    } else {
+        format!("{ROOM}-{r}")
+    }
+}
+
+/// The 64-byte padding broadcast to room `r` of `rooms`: [`PAYLOAD`] with one room, and
+/// with more, its first three characters replaced by the room's number, so that a member
+/// can tell its own room's broadcasts from another's by their bytes.
+fn room_pad(rooms: usize, r: usize) -> String {
+    if rooms == 1 {
+        PAYLOAD.to_owned()
+    } else {
+        format!("{:03}{}", r % 1000, &PAYLOAD[3..])
+    }
+}
+
+/// `rooms` rooms of `members` connections each; one more connection per room (not in it)
+/// sends `broadcast` events to its room, keeping at most `fanout_window` broadcasts' worth of
+/// deliveries outstanding. Each event carries its send time; every receiver records the
+/// delay.
+pub(crate) fn fanout(plan: &Plan, rooms: usize, members: usize) -> Result<Outcome> {
     let shared = Shared::new();
     let addr = plan.addr;
     let peer = plan.peer.map(|(peer, _)| peer);
-    let members = plan.fanout_members;
+    let receivers = rooms * members;
     let window = plan.fanout_window;
     let threads = plan.threads.max(1);
-    let fan = Arc::new(Fanout::default());
+    let fan = Arc::new(Fanout {
+        rooms: (0..rooms).map(|_| Room::default()).collect(),
+        primed: AtomicUsize::new(0),
+    });
     let handles = {
         let fan = fan.clone();
         harness::spawn_clients(threads, &shared, move |t, shared, tally| {
             let fan = fan.clone();
             async move {
                 let local = tokio::task::LocalSet::new();
-                for k in 0..share(members, threads, t) {
-                    let seed = (t * 100_000 + k) as u64;
+                let opening = Rc::new(Semaphore::new(OPENING));
+                // Receiver i is a member of room i % rooms, on thread i % threads.
+                for i in (t..receivers).step_by(threads) {
                     let (shared, tally, fan) = (shared.clone(), tally.clone(), fan.clone());
-                    // With a second server, every other member connects to it.
+                    let opening = opening.clone();
+                    // With a second server, every other member of a room connects to it.
                     let addr = match peer {
-                        Some(peer) if k % 2 == 1 => peer,
+                        Some(peer) if (i / rooms) % 2 == 1 => peer,
                         _ => addr,
                     };
                     local.spawn_local(async move {
-                        if let Err(e) = receiver(&shared, &tally, &fan, addr, seed, members).await {
+                        let Some(conn) = open(&shared, &tally, &opening, addr, i).await else {
+                            return;
+                        };
+                        let room = i % rooms;
+                        let result = receiver(&shared, &tally, &fan, conn, rooms, room, members);
+                        if let Err(e) = result.await {
                             shared.error(e);
                         }
                     });
                 }
-                if t == 0 {
+                for r in (t..rooms).step_by(threads) {
                     let (shared, fan) = (shared.clone(), fan.clone());
                     local.spawn_local(async move {
-                        if let Err(e) = sender(&shared, &fan, addr, members, window).await {
+                        let conn = connect_ws(
+                            &shared,
+                            addr,
+                            Some(source_for(receivers + r)),
+                            u64::MAX - r as u64,
+                        )
+                        .await;
+                        let Some(conn) = conn else {
+                            return;
+                        };
+                        let result = sender(&shared, &fan, conn, rooms, r, members, window);
+                        if let Err(e) = result.await {
                             shared.error(e);
                         }
                     });
@@ -444,42 +530,41 @@ pub(crate) fn fanout(plan: &Plan) -> Result<Outcome> {
             }
         })
     };
-    let ready = harness::wait_ready(&shared, members + 1, SETUP_LIMIT) && {
+    let ready = harness::wait_ready(&shared, receivers + rooms, SETUP_LIMIT) && {
         let start = Instant::now();
-        while !fan.primed.load(Ordering::Acquire)
+        while fan.primed.load(Ordering::Acquire) < rooms
             && shared.errors().0 == 0
             && start.elapsed() < SETUP_LIMIT
         {
             std::thread::sleep(Duration::from_millis(10));
         }
-        fan.primed.load(Ordering::Acquire)
+        fan.primed.load(Ordering::Acquire) == rooms
     };
     let measured = if ready {
         harness::warm_and_measure(&shared, &plan.pids(), plan.warmup, plan.measure)
     } else {
-        Err(std::io::Error::other("the room was not set up"))
+        Err(std::io::Error::other("the rooms were not set up"))
     };
     let tally = harness::join_clients(&shared, handles);
     let measured = measured.map_err(|e| with_first_error(&shared, e))?;
-    finish(plan, &shared, members, measured, tally, None)
+    finish(plan, &shared, receivers, measured, tally, None)
 }
 
 async fn receiver(
     shared: &Shared,
     tally: &RefCell<Tally>,
     fan: &Fanout,
-    addr: SocketAddr,
-    seed: u64,
+    mut conn: SioWs,
+    rooms: usize,
+    room: usize,
     members: usize,
 ) -> std::result::Result<(), String> {
-    let Some(mut conn) = connect_ws(shared, addr, None, seed).await else {
-        return Ok(());
-    };
-    let join = format!("42[\"join\",\"{ROOM}\"]");
+    let join = format!("42[\"join\",\"{}\"]", room_name(rooms, room));
     conn.queue_text(join.as_bytes());
     conn.flush().await.map_err(|e| format!("send: {e}"))?;
     shared.ready.fetch_add(1, Ordering::AcqRel);
-    let pad = format!("\"pad\":\"{PAYLOAD}\"");
+    let state = &fan.rooms[room];
+    let pad = format!("\"pad\":\"{}\"", room_pad(rooms, room));
     let mut reached = false;
     loop {
         // Until the first broadcast arrives, the join is repeated every half second: a
@@ -503,20 +588,20 @@ async fn receiver(
         // it into a map (serde_json's `Value`) writes them sorted.
         let sent = broadcast_time(&text, pad.as_bytes()).ok_or_else(|| {
             format!(
-                "expected a broadcast, got {:?}",
+                "expected a broadcast to room {room}, got {:?}",
                 String::from_utf8_lossy(&text)
             )
         })?;
         if !reached {
             reached = true;
-            fan.reached.fetch_add(1, Ordering::AcqRel);
+            state.reached.fetch_add(1, Ordering::AcqRel);
         }
         if shared.measuring() {
             tally.borrow_mut().hist.record(now.saturating_sub(sent));
         }
-        let delivered = fan.delivered.fetch_add(1, Ordering::AcqRel) + 1;
+        let delivered = state.delivered.fetch_add(1, Ordering::AcqRel) + 1;
         if delivered % members as u64 == 0 {
-            fan.progress.notify_one();
+            state.progress.notify_one();
         }
     }
 }
@@ -554,37 +639,39 @@ fn broadcast_time(text: &[u8], pad: &[u8]) -> Option<u64> {
 async fn sender(
     shared: &Shared,
     fan: &Fanout,
-    addr: SocketAddr,
+    mut conn: SioWs,
+    rooms: usize,
+    room: usize,
     members: usize,
     window: u64,
 ) -> std::result::Result<(), String> {
-    let Some(mut conn) = connect_ws(shared, addr, None, u64::MAX).await else {
-        return Ok(());
-    };
-    // The sender is not in the room and never reads: its session outlives a run because
-    // the server waits pingInterval + pingTimeout (45 s by default) for a pong.
+    // A sender is not in a room and never reads: its session outlives a run because the
+    // server waits pingInterval + pingTimeout (45 s by default) for a pong.
     shared.ready.fetch_add(1, Ordering::AcqRel);
+    let state = &fan.rooms[room];
+    let name = room_name(rooms, room);
+    let pad = room_pad(rooms, room);
     let mut text = Vec::with_capacity(160);
     let mut send = |conn: &mut SioWs, shared: &Shared| {
         text.clear();
         let t = shared.base.elapsed().as_nanos() as u64;
         let _ = write!(
             text,
-            "42[\"broadcast\",{{\"room\":\"{ROOM}\",\"data\":{{\"t\":{t},\"pad\":\"{PAYLOAD}\"}}}}]"
+            "42[\"broadcast\",{{\"room\":\"{name}\",\"data\":{{\"t\":{t},\"pad\":\"{pad}\"}}}}]"
         );
         conn.queue_text(&text);
     };
-    // Wait for every member (joins are events like any other: a server may run them in
-    // any order with the connects of others), then for the probes to drain.
-    while shared.ready.load(Ordering::Acquire) < members + 1 {
+    // Wait for every member and sender (joins are events like any other: a server may run
+    // them in any order with the connects of others), then for the probes to drain.
+    while shared.ready.load(Ordering::Acquire) < rooms * (members + 1) {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let start = Instant::now();
-    while fan.reached.load(Ordering::Acquire) < members {
+    while state.reached.load(Ordering::Acquire) < members {
         if start.elapsed() > SETUP_LIMIT / 10 {
             return Err(format!(
-                "only {} of {members} room members got a broadcast",
-                fan.reached.load(Ordering::Acquire)
+                "only {} of the {members} members of room {room} got a broadcast",
+                state.reached.load(Ordering::Acquire)
             ));
         }
         send(&mut conn, shared);
@@ -592,15 +679,16 @@ async fn sender(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let base = fan.delivered.load(Ordering::Acquire);
-    fan.primed.store(true, Ordering::Release);
+    let base = state.delivered.load(Ordering::Acquire);
+    fan.primed.fetch_add(1, Ordering::AcqRel);
     let members = members as u64;
     let mut sent = 0u64;
     loop {
-        while sent * members > fan.delivered.load(Ordering::Acquire) - base + (window - 1) * members
+        while sent * members
+            > state.delivered.load(Ordering::Acquire) - base + (window - 1) * members
         {
             // The timeout only guards against a lost wake-up; progress normally rings.
-            let _ = tokio::time::timeout(Duration::from_millis(5), fan.progress.notified()).await;
+            let _ = tokio::time::timeout(Duration::from_millis(5), state.progress.notified()).await;
         }
         send(&mut conn, shared);
         conn.flush().await.map_err(|e| format!("send: {e}"))?;
@@ -609,14 +697,6 @@ async fn sender(
 }
 
 // ----- idle: many connections held open ----------------------------------------------------
-
-/// The loopback source address of connection `i`: 1,000 connections per address, from
-/// 127.0.0.2 on (127.0.0.2 to 127.0.0.251, then 127.0.1.2 ...), so that no address runs out
-/// of ephemeral ports.
-fn source_for(i: usize) -> Ipv4Addr {
-    let n = i / 1000;
-    Ipv4Addr::new(127, 0, (n / 250) as u8, 2 + (n % 250) as u8)
-}
 
 /// Opens `idle_connections` WebSocket connections and holds them; the server's resident
 /// memory before and after gives the cost of one idle connection.
@@ -782,6 +862,27 @@ mod tests {
             broadcast_time(br#"2["broadcast",{"t":56,"pad":"x"},"12a"]"#, pad),
             None
         );
+    }
+
+    #[test]
+    fn each_room_has_its_own_padding_of_the_same_length() {
+        assert_eq!(room_name(1, 0), "fanout");
+        assert_eq!(room_pad(1, 0), PAYLOAD);
+        assert_eq!(room_name(100, 7), "fanout-7");
+        let pads: std::collections::HashSet<String> = (0..100).map(|r| room_pad(100, r)).collect();
+        assert_eq!(pads.len(), 100);
+        assert!(pads.iter().all(|p| p.len() == PAYLOAD.len()));
+        assert!(room_pad(100, 7).starts_with("007"));
+        // A member of room 7 takes room 7's broadcasts and no other room's.
+        let own = format!("\"pad\":\"{}\"", room_pad(100, 7));
+        let text = |r| {
+            format!(
+                "2[\"broadcast\",{{\"t\":5,\"pad\":\"{}\"}}]",
+                room_pad(100, r)
+            )
+        };
+        assert_eq!(broadcast_time(text(7).as_bytes(), own.as_bytes()), Some(5));
+        assert_eq!(broadcast_time(text(8).as_bytes(), own.as_bytes()), None);
     }
 
     #[test]
