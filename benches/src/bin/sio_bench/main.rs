@@ -18,7 +18,7 @@
 //! time and memory) and prints one JSON line, also appended to `--out`. `table` prints the
 //! markdown table of a results file, with the ratios and the floors. Scenarios: `ack`,
 //! `fanout`, `binary`, `polling`, `idle`, `connect` (see `scenarios.rs`); the scaling
-//! scenarios `fanout-10k` and `fanout-rooms`; and
+//! scenarios `ack-1k`, `ack-10k`, `fanout-10k` and `fanout-rooms`; and
 //! `fanout-redis`: `fanout` over two servers of one Redis cluster (`--url2`, `--pid2` name
 //! the second; half the room is on each, the sender on the first; CPU is both servers').
 //!
@@ -212,8 +212,10 @@ fn run(args: &[String]) -> ExitCode {
         plan.peer = Some((peer_addr, peer_pid));
     }
     let outcome = match scenario {
-        "ack" => scenarios::ack(&plan, 100, false),
-        "binary" => scenarios::ack(&plan, 100, true),
+        "ack" => scenarios::ack(&plan, 100, 0, false),
+        "ack-1k" => scenarios::ack(&plan, 100, 900, false),
+        "ack-10k" => scenarios::ack(&plan, 100, 9_900, false),
+        "binary" => scenarios::ack(&plan, 100, 0, true),
         "polling" => scenarios::polling(&plan, 20),
         "fanout" | "fanout-redis" => scenarios::fanout(&plan, 1, 1_000),
         "fanout-10k" => scenarios::fanout(&plan, 1, 10_000),

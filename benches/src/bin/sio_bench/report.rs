@@ -20,8 +20,10 @@ pub(crate) const SERVERS: [&str; 6] = [
 ];
 
 /// The scenarios, in table order: each scaling scenario after its base.
-pub(crate) const SCENARIOS: [&str; 9] = [
+pub(crate) const SCENARIOS: [&str; 11] = [
     "ack",
+    "ack-1k",
+    "ack-10k",
     "fanout",
     "fanout-10k",
     "fanout-rooms",

@@ -16,11 +16,12 @@
 //!
 //! | scenario | as | what grows | message |
 //! |---|---|---|---|
+//! | `ack-1k`, `ack-10k` | `ack` | 900 or 9,900 more connections, idle (they answer pings, and the server must send them nothing else) beside the 100 active ones | one round trip |
 //! | `fanout-10k` | `fanout` | the room: 10,000 members | one delivery |
 //! | `fanout-rooms` | `fanout` | the rooms: 100 rooms of 100 members, one sender per room keeping 4 broadcasts of its room in flight (as many per member as `fanout`); each room's data carries its number, so a delivery from another room is an error | one delivery |
 //!
 //! Connections of the scenarios that open many come from [`source_for`]'s loopback
-//! addresses, at most [`OPENING`] being opened at a time.
+//! addresses, at most [`OPENING`] being opened at a time, and are held by [`hold`].
 //!
 //! Every answer is compared byte for byte with what the reference server sends; anything
 //! else is counted as an error and the client that got it stops.
@@ -200,20 +201,40 @@ async fn open(
     Some(conn)
 }
 
+/// Holds a connection that asked for nothing until the run stops: heartbeats are answered
+/// inside `recv`; anything else the server sends, or the connection's end, is an error.
+async fn hold(shared: &Shared, mut conn: SioWs) {
+    let what = match conn.recv().await {
+        Ok(Msg::Text(t)) => format!("an idle connection got {:?}", String::from_utf8_lossy(&t)),
+        Ok(Msg::Binary(_)) => "an idle connection got a binary message".to_owned(),
+        Err(e) => format!("idle connection lost: {e}"),
+    };
+    shared.error(what);
+}
+
 // ----- ack and binary: round trips over WebSocket ----------------------------------------
 
-/// `clients` connections, each sending `echo-ack` and waiting for its answer, again and again.
-pub(crate) fn ack(plan: &Plan, clients: usize, binary: bool) -> Result<Outcome> {
+/// `active` connections, each sending `echo-ack` and waiting for its answer, again and again,
+/// beside `idle` connections held open doing nothing (`ack-1k`, `ack-10k`).
+pub(crate) fn ack(plan: &Plan, active: usize, idle: usize, binary: bool) -> Result<Outcome> {
     let shared = Shared::new();
     let addr = plan.addr;
+    let clients = active + idle;
     let threads = plan.threads.min(clients).max(1);
     let handles = harness::spawn_clients(threads, &shared, move |t, shared, tally| async move {
         let local = tokio::task::LocalSet::new();
-        for k in 0..share(clients, threads, t) {
-            let seed = (t * 100_000 + k) as u64;
-            let (shared, tally) = (shared.clone(), tally.clone());
+        let opening = Rc::new(Semaphore::new(OPENING));
+        // Connection i of all is on thread i % threads; the first `active` are the active ones.
+        for i in (t..clients).step_by(threads) {
+            let (shared, tally, opening) = (shared.clone(), tally.clone(), opening.clone());
             local.spawn_local(async move {
-                if let Err(e) = ack_client(&shared, &tally, addr, seed, binary).await {
+                let Some(conn) = open(&shared, &tally, &opening, addr, i).await else {
+                    return;
+                };
+                shared.ready.fetch_add(1, Ordering::AcqRel);
+                if i >= active {
+                    hold(&shared, conn).await;
+                } else if let Err(e) = ack_client(&shared, &tally, conn, i as u64, binary).await {
                     shared.error(e);
                 }
             });
@@ -241,14 +262,10 @@ fn with_first_error(shared: &Shared, e: std::io::Error) -> String {
 async fn ack_client(
     shared: &Shared,
     tally: &RefCell<Tally>,
-    addr: SocketAddr,
+    mut conn: SioWs,
     seed: u64,
     binary: bool,
 ) -> std::result::Result<(), String> {
-    let Some(mut conn) = connect_ws(shared, addr, None, seed).await else {
-        return Ok(());
-    };
-    shared.ready.fetch_add(1, Ordering::AcqRel);
     let mut text = Vec::with_capacity(128);
     let mut expect = Vec::with_capacity(128);
     let mut blob: Vec<u8> = (0..ATTACHMENT).map(|i| (i as u64 ^ seed) as u8).collect();
