@@ -20,7 +20,7 @@ pub(crate) const SERVERS: [&str; 6] = [
 ];
 
 /// The scenarios, in table order: each scaling scenario after its base.
-pub(crate) const SCENARIOS: [&str; 11] = [
+pub(crate) const SCENARIOS: [&str; 12] = [
     "ack",
     "ack-1k",
     "ack-10k",
@@ -31,6 +31,7 @@ pub(crate) const SCENARIOS: [&str; 11] = [
     "polling",
     "idle",
     "connect",
+    "connect-20k",
     "fanout-redis",
 ];
 
@@ -64,6 +65,20 @@ pub(crate) fn line(scenario: &str, server: &str, outcome: &Outcome) -> Value {
         v["rss_base_kib"] = json!(idle.base_kib);
         v["rss_loaded_kib"] = json!(idle.loaded_kib);
         v["bytes_per_connection"] = json!(round(per, 0));
+    }
+    if let Some(q) = outcome.quarters {
+        let per_1k = |(n, cpu): (usize, f64)| {
+            if n > 0 {
+                round(cpu * 1e6 / n as f64, 3)
+            } else {
+                0.0
+            }
+        };
+        v["first_quarter_connections"] = json!(q.first.0);
+        v["first_quarter_cpu_ms_per_1k"] = json!(per_1k(q.first));
+        v["last_quarter_connections"] = json!(q.last.0);
+        v["last_quarter_cpu_ms_per_1k"] = json!(per_1k(q.last));
+        v["quarters_cpu_from"] = json!(if q.per_thread { "schedstat" } else { "stat" });
     }
     v
 }
@@ -111,7 +126,7 @@ fn metrics(scenario: &str) -> Vec<Metric> {
     use Better::*;
     let unit = match scenario {
         s if s.starts_with("fanout") => "deliveries",
-        "idle" | "connect" => "connections",
+        s if s == "idle" || s.starts_with("connect") => "connections",
         _ => "round trips",
     };
     let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
@@ -148,6 +163,9 @@ fn metrics(scenario: &str) -> Vec<Metric> {
         m.push(metric("p50_us", "connect latency p50 (µs)", Lower, 1.0, 0));
         m.push(metric("p99_us", "connect latency p99 (µs)", Lower, 1.0, 0));
     } else {
+        if scenario == "connect-20k" {
+            m.push(metric("clients", "connections held", Neither, 1.0, 0));
+        }
         m.push(metric(
             "throughput",
             leak(format!("{unit} per second")),
@@ -171,6 +189,22 @@ fn metrics(scenario: &str) -> Vec<Metric> {
             1.0,
             0,
         ));
+        if scenario == "connect-20k" {
+            m.push(metric(
+                "first_quarter_cpu_ms_per_1k",
+                "server CPU ms per 1k, first quarter",
+                Lower,
+                1.0,
+                2,
+            ));
+            m.push(metric(
+                "last_quarter_cpu_ms_per_1k",
+                "server CPU ms per 1k, last quarter",
+                Lower,
+                1.0,
+                2,
+            ));
+        }
     }
     m.push(metric(
         "peak_rss_kib",

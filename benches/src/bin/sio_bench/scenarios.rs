@@ -11,7 +11,7 @@
 //! | `idle` | one connection opened and held (CPU per 1,000 is the cost of opening them) | connect to `40{sid}` |
 //! | `connect` | one connection: WebSocket handshake, Engine.IO open, `40` → `40{sid}`, close | connect to `40{sid}` |
 //!
-//! The scaling scenarios repeat some of them with more of the thing that grows, to compare
+//! The scaling scenarios repeat three of them with more of the thing that grows, to compare
 //! each server's cost per message with its own in the base scenario:
 //!
 //! | scenario | as | what grows | message |
@@ -19,6 +19,7 @@
 //! | `ack-1k`, `ack-10k` | `ack` | 900 or 9,900 more connections, idle (they answer pings, and the server must send them nothing else) beside the 100 active ones | one round trip |
 //! | `fanout-10k` | `fanout` | the room: 10,000 members | one delivery |
 //! | `fanout-rooms` | `fanout` | the rooms: 100 rooms of 100 members, one sender per room keeping 4 broadcasts of its room in flight (as many per member as `fanout`); each room's data carries its number, so a delivery from another room is an error | one delivery |
+//! | `connect-20k` | `connect` | the connections held: 20,000 (fewer if the open-files limit says so) opened 50 at a time like `connect`'s, none closed; the server's CPU is also read after the first and before the last quarter of them, to compare the cost of a connection opened beside 15,000 others with one opened beside none | one connection opened |
 //!
 //! Connections of the scenarios that open many come from [`source_for`]'s loopback
 //! addresses, at most [`OPENING`] being opened at a time, and are held by [`hold`].
@@ -72,6 +73,8 @@ pub(crate) struct Plan {
     pub(crate) threads: usize,
     /// Connections of `idle`.
     pub(crate) idle_connections: usize,
+    /// Connections of `connect-20k`.
+    pub(crate) held_connections: usize,
     /// Broadcasts `fanout` keeps in flight to each room.
     pub(crate) fanout_window: u64,
     /// A second server of the same cluster (`fanout-redis`): its address and process id.
@@ -96,6 +99,8 @@ pub(crate) struct Outcome {
     pub(crate) hist: Hist,
     pub(crate) peak_kib: u64,
     pub(crate) idle: Option<IdleMemory>,
+    /// `connect-20k`: the server's CPU over the first and the last quarter of the connections.
+    pub(crate) quarters: Option<Quarters>,
     pub(crate) errors: u64,
     pub(crate) first_error: Option<String>,
 }
@@ -106,6 +111,40 @@ pub(crate) struct IdleMemory {
     pub(crate) connections: usize,
     pub(crate) base_kib: u64,
     pub(crate) loaded_kib: u64,
+}
+
+/// The server's CPU time over two stretches of the connections a run opened and held.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Quarters {
+    /// Connections opened in the first stretch, and the server's CPU seconds meanwhile.
+    pub(crate) first: (usize, f64),
+    /// The same for the last stretch.
+    pub(crate) last: (usize, f64),
+    /// Whether both were read from the threads' nanoseconds (else from `/proc/PID/stat`'s
+    /// ticks, when a thread of the server ended meanwhile).
+    pub(crate) per_thread: bool,
+}
+
+/// What `connect-20k` reads at each mark: the CPU times, and each server thread's in
+/// nanoseconds.
+#[derive(Debug, Clone)]
+struct Reading {
+    snapshot: harness::Snapshot,
+    threads: Vec<(u32, u64)>,
+}
+
+impl Reading {
+    fn take(pids: &[u32]) -> std::io::Result<Reading> {
+        let mut threads = Vec::new();
+        for &pid in pids {
+            // Thread ids are unique across processes.
+            threads.extend(procfs::thread_cpu_ns(pid)?);
+        }
+        Ok(Reading {
+            snapshot: harness::Snapshot::take(pids)?,
+            threads,
+        })
+    }
 }
 
 type Result<T> = std::result::Result<T, String>;
@@ -130,6 +169,7 @@ fn finish(
         hist: tally.hist,
         peak_kib,
         idle,
+        quarters: None,
         errors,
         first_error,
     })
@@ -713,92 +753,163 @@ async fn sender(
     }
 }
 
-// ----- idle: many connections held open ----------------------------------------------------
+// ----- idle and connect-20k: many connections held open ------------------------------------
+
+/// Opens and closes a few connections, then rests a second: the code paths and lazily built
+/// state of the server are warm before a run that reads its memory or CPU from its start.
+fn warm_server(plan: &Plan) {
+    let shared = Shared::new();
+    let addr = plan.addr;
+    let handles = harness::spawn_clients(1, &shared, move |_, shared, _| async move {
+        for k in 0..50 {
+            if let Some(conn) = connect_ws(&shared, addr, None, k).await {
+                drop(conn);
+            }
+        }
+        shared.ready.fetch_add(1, Ordering::AcqRel);
+    });
+    harness::wait_ready(&shared, 1, SETUP_LIMIT);
+    harness::join_clients(&shared, handles);
+    std::thread::sleep(Duration::from_secs(1));
+}
+
+/// Connections being opened and held: the client threads, and what the conductor saw.
+struct Held {
+    shared: Arc<Shared>,
+    handles: Vec<std::thread::JoinHandle<Tally>>,
+    /// The CPU times read when the count of open connections first reached each mark (the
+    /// count then beside each), after the one read before the first was opened; None if not
+    /// every connection opened in time.
+    marks: Option<Vec<(usize, Reading)>>,
+}
+
+/// Opens `total` WebSocket connections, `in_flight` at a time, each from [`source_for`] its
+/// number, and holds them until [`harness::join_clients`]. Every connect latency is
+/// recorded. The CPU times are read as the count of open connections passes each of `marks`
+/// and when all are open.
+fn open_and_hold(plan: &Plan, total: usize, in_flight: usize, marks: &[usize]) -> Result<Held> {
+    let shared = Shared::new();
+    shared.set_phase(MEASURE);
+    let addr = plan.addr;
+    let threads = plan.threads.max(1);
+    let pids = plan.pids();
+    let before = Reading::take(&pids).map_err(io_err)?;
+    let handles = harness::spawn_clients(threads, &shared, move |t, shared, tally| async move {
+        let local = tokio::task::LocalSet::new();
+        let opening = Rc::new(Semaphore::new(in_flight));
+        for i in (t..total).step_by(threads) {
+            let (shared, tally, opening) = (shared.clone(), tally.clone(), opening.clone());
+            local.spawn_local(async move {
+                let Some(conn) = open(&shared, &tally, &opening, addr, i).await else {
+                    return;
+                };
+                shared.ready.fetch_add(1, Ordering::AcqRel);
+                hold(&shared, conn).await;
+            });
+        }
+        local.await;
+    });
+    let mut marks: Vec<usize> = marks.iter().copied().filter(|&m| m < total).collect();
+    marks.push(total);
+    let seen = harness::wait_ready_marking(&shared, &marks, SETUP_LIMIT, || Reading::take(&pids));
+    let marks = match seen {
+        Ok(Some(mut seen)) => {
+            seen.insert(0, (0, before));
+            Some(seen)
+        }
+        Ok(None) => None,
+        Err(e) => {
+            harness::join_clients(&shared, handles);
+            return Err(io_err(e));
+        }
+    };
+    Ok(Held {
+        shared,
+        handles,
+        marks,
+    })
+}
+
+/// The error of a run whose connections did not all open.
+fn not_all_open(shared: &Shared, total: usize) -> String {
+    format!(
+        "only {} of {total} connections opened (first error: {})",
+        shared.ready.load(Ordering::Acquire),
+        shared.errors().1.unwrap_or_default()
+    )
+}
 
 /// Opens `idle_connections` WebSocket connections and holds them; the server's resident
 /// memory before and after gives the cost of one idle connection.
 pub(crate) fn idle(plan: &Plan) -> Result<Outcome> {
     let total = plan.idle_connections;
-    // Warm the server up (code paths, lazily built state) with a few connections first.
-    {
-        let shared = Shared::new();
-        let addr = plan.addr;
-        let handles = harness::spawn_clients(1, &shared, move |_, shared, _| async move {
-            for k in 0..50 {
-                if let Some(conn) = connect_ws(&shared, addr, None, k).await {
-                    drop(conn);
-                }
-            }
-            shared.ready.fetch_add(1, Ordering::AcqRel);
-        });
-        harness::wait_ready(&shared, 1, SETUP_LIMIT);
-        harness::join_clients(&shared, handles);
-        std::thread::sleep(Duration::from_secs(1));
-    }
+    warm_server(plan);
     let base_kib = procfs::memory(plan.server_pid).map_err(io_err)?.rss_kib;
-    let shared = Shared::new();
-    shared.set_phase(MEASURE);
-    let addr = plan.addr;
-    let threads = plan.threads.max(1);
-    let before = harness::Snapshot::take(&plan.pids()).map_err(io_err)?;
-    let handles = harness::spawn_clients(threads, &shared, move |t, shared, tally| async move {
-        let local = tokio::task::LocalSet::new();
-        let connecting = Rc::new(Semaphore::new(128));
-        for k in 0..share(total, threads, t) {
-            let i = k * threads + t;
-            let (shared, tally, connecting) = (shared.clone(), tally.clone(), connecting.clone());
-            local.spawn_local(async move {
-                let permit = connecting.acquire().await.expect("never closed");
-                let start = Instant::now();
-                let Some(mut conn) = connect_ws(&shared, addr, Some(source_for(i)), i as u64).await
-                else {
-                    return;
-                };
-                record(&shared, &tally, start);
-                drop(permit);
-                shared.ready.fetch_add(1, Ordering::AcqRel);
-                // Held open; heartbeats are answered inside `recv`.
-                loop {
-                    match conn.recv().await {
-                        Ok(_) => {}
-                        Err(e) => {
-                            shared.error(format!("idle connection lost: {e}"));
-                            return;
-                        }
-                    }
-                }
-            });
+    let held = open_and_hold(plan, total, OPENING, &[])?;
+    let result = match &held.marks {
+        Some(marks) => {
+            // Let the server settle (deferred frees, a garbage collector) before reading.
+            std::thread::sleep(plan.warmup.max(Duration::from_secs(1)) * 2);
+            let loaded_kib = procfs::memory(plan.server_pid).map_err(io_err)?.rss_kib;
+            let (first, last) = (&marks[0].1, &marks[marks.len() - 1].1);
+            Ok((loaded_kib, Window::between(first.snapshot, last.snapshot)))
         }
-        local.await;
-    });
-    let ready = harness::wait_ready(&shared, total, SETUP_LIMIT);
-    let after = harness::Snapshot::take(&plan.pids()).map_err(io_err)?;
-    let result = if ready {
-        // Let the server settle (deferred frees, a garbage collector) before reading.
-        std::thread::sleep(plan.warmup.max(Duration::from_secs(1)) * 2);
-        let loaded_kib = procfs::memory(plan.server_pid).map_err(io_err)?.rss_kib;
-        Ok(loaded_kib)
-    } else {
-        Err(format!(
-            "only {} of {total} connections opened (first error: {})",
-            shared.ready.load(Ordering::Acquire),
-            shared.errors().1.unwrap_or_default()
-        ))
+        None => Err(not_all_open(&held.shared, total)),
     };
-    let tally = harness::join_clients(&shared, handles);
-    let loaded_kib = result?;
+    let tally = harness::join_clients(&held.shared, held.handles);
+    let (loaded_kib, window) = result?;
     let memory = IdleMemory {
         connections: total,
         base_kib,
         loaded_kib,
     };
-    finish(
-        plan,
-        &shared,
-        total,
-        Window::between(before, after),
-        tally,
-        Some(memory),
+    finish(plan, &held.shared, total, window, tally, Some(memory))
+}
+
+/// `connect-20k`: `held_connections` connections opened `in_flight` at a time, as many as
+/// `connect` has in flight, and held. Its figures are those of the whole opening; its
+/// [`Quarters`] the server's CPU over the first quarter of the connections and over the last.
+pub(crate) fn connect_held(plan: &Plan, in_flight: usize) -> Result<Outcome> {
+    let total = plan.held_connections;
+    warm_server(plan);
+    let held = open_and_hold(plan, total, in_flight, &quarter_marks(total))?;
+    let result = match &held.marks {
+        Some(marks) => Ok(quarters(marks)),
+        None => Err(not_all_open(&held.shared, total)),
+    };
+    let tally = harness::join_clients(&held.shared, held.handles);
+    let (window, quarters) = result?;
+    let mut outcome = finish(plan, &held.shared, total, window, tally, None)?;
+    outcome.quarters = Some(quarters);
+    Ok(outcome)
+}
+
+/// Where `connect-20k` reads the CPU time: after the first quarter of `total` connections,
+/// and before the last.
+fn quarter_marks(total: usize) -> [usize; 2] {
+    [total / 4, total - total / 4]
+}
+
+/// The whole window and the two quarters from the four readings of `connect-20k` (before,
+/// the two marks, after), each with the count of connections open then. A quarter is short
+/// (a quarter of a second of CPU or so), so it is timed by the server threads' nanoseconds
+/// where no thread ended meanwhile, rather than by 10 ms ticks.
+fn quarters(marks: &[(usize, Reading)]) -> (Window, Quarters) {
+    let stretch = |a: &(usize, Reading), b: &(usize, Reading)| {
+        let precise = procfs::thread_cpu_between(&a.1.threads, &b.1.threads);
+        let ticks = Window::between(a.1.snapshot, b.1.snapshot).server_cpu;
+        (b.0 - a.0, precise.unwrap_or(ticks), precise.is_some())
+    };
+    let last = marks.len() - 1;
+    let first = stretch(&marks[0], &marks[1.min(last)]);
+    let end = stretch(&marks[last.saturating_sub(1)], &marks[last]);
+    (
+        Window::between(marks[0].1.snapshot, marks[last].1.snapshot),
+        Quarters {
+            first: (first.0, first.1),
+            last: (end.0, end.1),
+            per_thread: first.2 && end.2,
+        },
     )
 }
 
@@ -900,6 +1011,14 @@ mod tests {
         };
         assert_eq!(broadcast_time(text(7).as_bytes(), own.as_bytes()), Some(5));
         assert_eq!(broadcast_time(text(8).as_bytes(), own.as_bytes()), None);
+    }
+
+    #[test]
+    fn quarter_marks_split_the_connections() {
+        assert_eq!(quarter_marks(20_000), [5_000, 15_000]);
+        assert_eq!(quarter_marks(19_750), [4_937, 14_813]);
+        let [a, b] = quarter_marks(19_750);
+        assert_eq!(a, 19_750 - b, "both quarters hold as many connections");
     }
 
     #[test]
