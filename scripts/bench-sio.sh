@@ -8,10 +8,19 @@
 # with connection state recovery on (RECOVERY=1), "ours-recovery" (not in the default list:
 # `--scenario ack,fanout,idle --server ours,ours-recovery` measures what recovery costs).
 #
-#   ./scripts/bench-sio.sh            # every scenario, full length (about 5 minutes)
-#   ./scripts/bench-sio.sh --short    # every scenario, short runs (under 2 minutes)
+#   ./scripts/bench-sio.sh            # the default scenarios, full length (about 5 minutes)
+#   ./scripts/bench-sio.sh --short    # the default scenarios, short runs (under 2 minutes)
 #   ./scripts/bench-sio.sh --scenario ack,fanout --server ours,node
 #   ./scripts/bench-sio.sh --scenario fanout-redis --server ours,node
+#   ./scripts/bench-sio.sh --scenario scaling --server ours,floor
+#
+# --scenario takes scenario names and two groups: `default` (ack, fanout, binary, polling,
+# idle, connect) and `scaling` (ack, ack-1k, ack-10k, fanout, fanout-10k, fanout-rooms,
+# connect, connect-20k: the scaling scenarios with the base scenario each is compared with,
+# since the table compares a server with itself in the same results). The scaling scenarios
+# hold 10,000 to 20,000 connections and are not in the default list: `scaling` takes about
+# 8 minutes with the five servers, 3 with --short (which keeps their connection counts and
+# shortens only the warm-up and the measured window). `--scenario default,scaling` runs both.
 #
 # fanout-redis (not in the default list) starts a redis-server of its own on a free loopback
 # port (no persistence) and two servers of one cluster on it, ours with the Redis adapter
@@ -28,7 +37,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 short=()
-scenarios="ack,fanout,binary,polling,idle,connect"
+scenarios="default"
 servers=""
 threads=1
 while [ $# -gt 0 ]; do
@@ -37,10 +46,28 @@ while [ $# -gt 0 ]; do
     --scenario) scenarios="$2"; shift ;;
     --server) servers="$2"; shift ;;
     --threads) threads="$2"; shift ;;
-    *) echo "usage: $0 [--short] [--scenario a,b] [--server ours,node,socketioxide,ours-axum,ours-recovery,floor] [--threads N]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--short] [--scenario a,b|default|scaling] [--server ours,node,socketioxide,ours-axum,ours-recovery,floor] [--threads N]" >&2; exit 2 ;;
   esac
   shift
 done
+
+# The groups, expanded in place; a scenario named twice runs once, where first named.
+expanded=""
+IFS=, read -r -a requested <<<"$scenarios"
+for name in "${requested[@]}"; do
+  case "$name" in
+    default) name="ack,fanout,binary,polling,idle,connect" ;;
+    scaling) name="ack,ack-1k,ack-10k,fanout,fanout-10k,fanout-rooms,connect,connect-20k" ;;
+    ack | ack-1k | ack-10k | fanout | fanout-10k | fanout-rooms | binary | polling | idle | \
+      connect | connect-20k | fanout-redis) ;;
+    *) echo "unknown scenario $name" >&2; exit 2 ;;
+  esac
+  IFS=, read -r -a names <<<"$name"
+  for one in "${names[@]}"; do
+    [[ ",$expanded," == *",$one,"* ]] || expanded="${expanded:+$expanded,}$one"
+  done
+done
+scenarios="$expanded"
 
 step() { printf '\n==> %s\n' "$*" >&2; }
 
@@ -67,9 +94,9 @@ fi
 step "npm packages (from benches/node/package-lock.json)"
 npm ci --prefix benches/node --no-audit --no-fund --loglevel=error >&2
 
-# The idle scenario holds thousands of connections: one descriptor each in the server and
-# in the load generator. The soft limit goes up to the hard limit (raising the hard limit
-# needs privileges this script does not ask for).
+# The idle scenario and the scaling ones hold thousands of connections: one descriptor each
+# in the server and in the load generator. The soft limit goes up to the hard limit
+# (raising the hard limit needs privileges this script does not ask for).
 ulimit -n "$(ulimit -Hn)"
 
 bench=target/release/sio_bench

@@ -176,6 +176,32 @@ pub(crate) fn wait_ready(shared: &Shared, expected: usize, limit: Duration) -> b
     }
 }
 
+/// As [`wait_ready`] for the last of `marks` (increasing counts of ready clients), calling
+/// `read` (the CPU times, say) the first time the count reaches each mark; returns what it
+/// read with the count then. None after `limit` or once an error was counted.
+pub(crate) fn wait_ready_marking<T>(
+    shared: &Shared,
+    marks: &[usize],
+    limit: Duration,
+    mut read: impl FnMut() -> std::io::Result<T>,
+) -> std::io::Result<Option<Vec<(usize, T)>>> {
+    let start = Instant::now();
+    let mut seen = Vec::with_capacity(marks.len());
+    while seen.len() < marks.len() {
+        let ready = shared.ready.load(Ordering::Acquire);
+        if ready >= marks[seen.len()] {
+            seen.push((ready, read()?));
+            continue;
+        }
+        if shared.errors().0 > 0 || start.elapsed() > limit {
+            return Ok(None);
+        }
+        // Short, so that a reading lands within a few connections of its mark.
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    Ok(Some(seen))
+}
+
 /// CPU seconds of the server and of this process at one instant.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Snapshot {

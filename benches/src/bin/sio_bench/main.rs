@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! sio_bench run --scenario <name> --server <label> --url http://127.0.0.1:<port> --pid <pid>
-//!               [--short] [--threads N] [--out results.jsonl]
+//!               [--short] [--threads N] [--out results.jsonl] [--idle-connections N]
+//!               [--held-connections N]
 //! sio_bench table results.jsonl [--scenario <name>]
 //! sio_bench soak-churn --url http://127.0.0.1:<port> --pid <pid> [--cycles N] [--rate R]
 //!                      [--warmup-seconds W] [--rounds N] [--concurrency C]
@@ -17,9 +18,11 @@
 //! `run` measures one scenario against one running server (its process id gives its CPU
 //! time and memory) and prints one JSON line, also appended to `--out`. `table` prints the
 //! markdown table of a results file, with the ratios and the floors. Scenarios: `ack`,
-//! `fanout`, `binary`, `polling`, `idle`, `connect` (see `scenarios.rs`), and
-//! `fanout-redis`: `fanout` over two servers of one Redis cluster (`--url2`, `--pid2` name
-//! the second; half the room is on each, the sender on the first; CPU is both servers').
+//! `fanout`, `binary`, `polling`, `idle`, `connect` (see `scenarios.rs`); the scaling
+//! scenarios `ack-1k`, `ack-10k`, `fanout-10k`, `fanout-rooms`, `connect-20k`, each compared
+//! with its base scenario on the same server; and `fanout-redis`: `fanout` over two servers
+//! of one Redis cluster (`--url2`, `--pid2` name the second; half the room is on each, the
+//! sender on the first; CPU is both servers').
 //!
 //! Every load loop ends by itself: each run lasts its warm-up plus its measured window, and
 //! setting up is bounded too.
@@ -192,7 +195,10 @@ fn run(args: &[String]) -> ExitCode {
         idle_connections: flag(args, "--idle-connections")
             .and_then(|n| n.parse().ok())
             .unwrap_or(idle_connections),
-        fanout_members: 1000,
+        // As many in short runs: the count is what connect-20k measures.
+        held_connections: flag(args, "--held-connections")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(idle_target),
         fanout_window: 4,
         peer: None,
     };
@@ -212,12 +218,17 @@ fn run(args: &[String]) -> ExitCode {
         plan.peer = Some((peer_addr, peer_pid));
     }
     let outcome = match scenario {
-        "ack" => scenarios::ack(&plan, 100, false),
-        "binary" => scenarios::ack(&plan, 100, true),
+        "ack" => scenarios::ack(&plan, 100, 0, false),
+        "ack-1k" => scenarios::ack(&plan, 100, 900, false),
+        "ack-10k" => scenarios::ack(&plan, 100, 9_900, false),
+        "binary" => scenarios::ack(&plan, 100, 0, true),
         "polling" => scenarios::polling(&plan, 20),
-        "fanout" | "fanout-redis" => scenarios::fanout(&plan),
+        "fanout" | "fanout-redis" => scenarios::fanout(&plan, 1, 1_000),
+        "fanout-10k" => scenarios::fanout(&plan, 1, 10_000),
+        "fanout-rooms" => scenarios::fanout(&plan, 100, 100),
         "idle" => scenarios::idle(&plan),
         "connect" => scenarios::connect(&plan, 50),
+        "connect-20k" => scenarios::connect_held(&plan, 50),
         _ => return usage(),
     };
     let line = match &outcome {
@@ -242,9 +253,9 @@ fn run(args: &[String]) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// 20,000 idle connections, or fewer if this process may not open that many files: each
-/// connection is a descriptor here and one in the server, and the hard limit cannot be
-/// raised without privileges (the bench script raises the soft limit to it).
+/// 20,000 held connections (`idle`, `connect-20k`), or fewer if this process may not open
+/// that many files: each connection is a descriptor here and one in the server, and the hard
+/// limit cannot be raised without privileges (the bench script raises the soft limit to it).
 fn idle_target() -> usize {
     let limit = std::fs::read_to_string("/proc/self/limits")
         .ok()

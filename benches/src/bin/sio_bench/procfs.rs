@@ -38,6 +38,44 @@ pub(crate) fn cpu_seconds(pid: u32) -> io::Result<f64> {
     Ok((ticks(14)? + ticks(15)?) / ticks_per_second())
 }
 
+/// CPU time of each live thread of a process, in nanoseconds (the first field of
+/// `/proc/PID/task/TID/schedstat`), by thread id: finer than the 10 ms ticks of
+/// `/proc/PID/stat`, but the time of a thread that ended is gone with it.
+pub(crate) fn thread_cpu_ns(pid: u32) -> io::Result<Vec<(u32, u64)>> {
+    let mut threads = Vec::new();
+    for entry in std::fs::read_dir(format!("/proc/{pid}/task"))? {
+        let entry = entry?;
+        let Some(tid) = entry.file_name().to_str().and_then(|t| t.parse().ok()) else {
+            continue;
+        };
+        // A thread may end between the listing and the read.
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("schedstat")) else {
+            continue;
+        };
+        if let Some(ns) = stat.split_whitespace().next().and_then(|v| v.parse().ok()) {
+            threads.push((tid, ns));
+        }
+    }
+    Ok(threads)
+}
+
+/// CPU seconds used between two readings of [`thread_cpu_ns`] (a thread new in the second
+/// counts whole); None if a thread of the first is gone from the second, whose time since
+/// the first is then unknown.
+pub(crate) fn thread_cpu_between(before: &[(u32, u64)], after: &[(u32, u64)]) -> Option<f64> {
+    let mut ns = 0;
+    for &(tid, was) in before {
+        let &(_, is) = after.iter().find(|(t, _)| *t == tid)?;
+        ns += is.saturating_sub(was);
+    }
+    for &(tid, is) in after {
+        if !before.iter().any(|(t, _)| *t == tid) {
+            ns += is;
+        }
+    }
+    Some(ns as f64 / 1e9)
+}
+
 /// Memory of a process, in KiB.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Memory {
@@ -82,4 +120,25 @@ pub(crate) fn machine() -> String {
         })
         .unwrap_or_else(|| "unknown processor".to_owned());
     format!("{cores} cores, {mem_gib:.0} GiB, {model}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thread_times_add_up_unless_a_thread_ended() {
+        let before = [(10, 1_000_000_000), (11, 500)];
+        let after = [(11, 1_500), (10, 1_250_000_000), (12, 2_000)];
+        let s = thread_cpu_between(&before, &after).unwrap();
+        assert!((s - (0.25 + 1e-6 + 2e-6)).abs() < 1e-12, "{s}");
+        assert_eq!(thread_cpu_between(&before, &after[..2]), Some(0.250_001));
+        assert_eq!(thread_cpu_between(&before, &[(10, 2)]), None);
+    }
+
+    #[test]
+    fn reads_this_process_threads() {
+        let threads = thread_cpu_ns(std::process::id()).unwrap();
+        assert!(threads.iter().any(|(tid, _)| *tid == std::process::id()));
+    }
 }

@@ -19,16 +19,111 @@ pub(crate) const SERVERS: [&str; 6] = [
     "floor",
 ];
 
-/// The scenarios, in table order.
-pub(crate) const SCENARIOS: [&str; 7] = [
+/// The scenarios, in table order: each scaling scenario after its base.
+pub(crate) const SCENARIOS: [&str; 12] = [
     "ack",
+    "ack-1k",
+    "ack-10k",
     "fanout",
+    "fanout-10k",
+    "fanout-rooms",
     "binary",
     "polling",
     "idle",
     "connect",
+    "connect-20k",
     "fanout-redis",
 ];
+
+/// Most a server may spend per message in a scaling scenario, against its own cost in the
+/// base scenario; also the most the last quarter of `connect-20k`'s connections may cost
+/// against its first quarter.
+const SCALING_CEILING: f64 = 1.2;
+
+/// The base scenario a scaling scenario is compared with, on the same server.
+pub(crate) fn scaling_base(scenario: &str) -> Option<&'static str> {
+    match scenario {
+        "ack-1k" | "ack-10k" => Some("ack"),
+        "fanout-10k" | "fanout-rooms" => Some("fanout"),
+        "connect-20k" => Some("connect"),
+        _ => None,
+    }
+}
+
+/// The last line of each (scenario, server) in `lines`.
+fn last_lines(lines: &[Value]) -> BTreeMap<(&str, &str), &Value> {
+    let mut last = BTreeMap::new();
+    for v in lines {
+        if let (Some(s), Some(sv)) = (v["scenario"].as_str(), v["server"].as_str()) {
+            last.insert((s, sv), v);
+        }
+    }
+    last
+}
+
+/// A figure of a run without errors.
+fn clean(v: &Value, key: &str) -> Option<f64> {
+    (v["errors"].as_u64().unwrap_or(0) == 0)
+        .then(|| v[key].as_f64())
+        .flatten()
+}
+
+/// What `server` spends per message in `scenario` against what it spends in `base`, both
+/// from the same results (`last`): the ratio of their messages per server CPU second, base
+/// over scenario. None unless both ran without errors.
+fn cost_against(
+    last: &BTreeMap<(&str, &str), &Value>,
+    scenario: &str,
+    base: &str,
+    server: &str,
+) -> Option<f64> {
+    let this = clean(last.get(&(scenario, server))?, "messages_per_server_cpu_s")?;
+    let base = clean(last.get(&(base, server))?, "messages_per_server_cpu_s")?;
+    (this > 0.0 && base > 0.0).then_some(base / this)
+}
+
+/// What a connection of the last quarter of a `connect-20k` run cost the server against one
+/// of the first quarter.
+fn last_quarter_against_first(v: &Value) -> Option<f64> {
+    let first = clean(v, "first_quarter_cpu_ms_per_1k")?;
+    let last = clean(v, "last_quarter_cpu_ms_per_1k")?;
+    (first > 0.0).then_some(last / first)
+}
+
+/// The scaling floors of `scenario`: each server's cost per message against its own in the
+/// base scenario (and for `connect-20k`, its last quarter against its first), in table order.
+fn scaling_floors(last: &BTreeMap<(&str, &str), &Value>, scenario: &str) -> Vec<String> {
+    let Some(base) = scaling_base(scenario) else {
+        return Vec::new();
+    };
+    let verdict = |r: f64| {
+        if r <= SCALING_CEILING {
+            "met"
+        } else {
+            "NOT MET"
+        }
+    };
+    let mut parts = Vec::new();
+    for server in SERVERS {
+        let Some(v) = last.get(&(scenario, server)) else {
+            continue;
+        };
+        parts.push(match cost_against(last, scenario, base, server) {
+            Some(r) => format!(
+                "{server} costs {r:.3}× its {base} per message (at most {SCALING_CEILING}×) {}",
+                verdict(r)
+            ),
+            None => format!("{server}: no {base} figure to compare with"),
+        });
+        if let Some(r) = last_quarter_against_first(v) {
+            parts.push(format!(
+                "{server}, last quarter of the connections: {r:.3}× the first's CPU each (at most {SCALING_CEILING}×) {}",
+                verdict(r)
+            ));
+        }
+    }
+    parts
+}
 
 /// The JSON line of one run.
 pub(crate) fn line(scenario: &str, server: &str, outcome: &Outcome) -> Value {
@@ -60,6 +155,20 @@ pub(crate) fn line(scenario: &str, server: &str, outcome: &Outcome) -> Value {
         v["rss_base_kib"] = json!(idle.base_kib);
         v["rss_loaded_kib"] = json!(idle.loaded_kib);
         v["bytes_per_connection"] = json!(round(per, 0));
+    }
+    if let Some(q) = outcome.quarters {
+        let per_1k = |(n, cpu): (usize, f64)| {
+            if n > 0 {
+                round(cpu * 1e6 / n as f64, 3)
+            } else {
+                0.0
+            }
+        };
+        v["first_quarter_connections"] = json!(q.first.0);
+        v["first_quarter_cpu_ms_per_1k"] = json!(per_1k(q.first));
+        v["last_quarter_connections"] = json!(q.last.0);
+        v["last_quarter_cpu_ms_per_1k"] = json!(per_1k(q.last));
+        v["quarters_cpu_from"] = json!(if q.per_thread { "schedstat" } else { "stat" });
     }
     v
 }
@@ -106,8 +215,8 @@ const fn metric(
 fn metrics(scenario: &str) -> Vec<Metric> {
     use Better::*;
     let unit = match scenario {
-        "fanout" | "fanout-redis" => "deliveries",
-        "idle" | "connect" => "connections",
+        s if s.starts_with("fanout") => "deliveries",
+        s if s == "idle" || s.starts_with("connect") => "connections",
         _ => "round trips",
     };
     let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
@@ -144,6 +253,9 @@ fn metrics(scenario: &str) -> Vec<Metric> {
         m.push(metric("p50_us", "connect latency p50 (µs)", Lower, 1.0, 0));
         m.push(metric("p99_us", "connect latency p99 (µs)", Lower, 1.0, 0));
     } else {
+        if scenario == "connect-20k" {
+            m.push(metric("clients", "connections held", Neither, 1.0, 0));
+        }
         m.push(metric(
             "throughput",
             leak(format!("{unit} per second")),
@@ -167,6 +279,22 @@ fn metrics(scenario: &str) -> Vec<Metric> {
             1.0,
             0,
         ));
+        if scenario == "connect-20k" {
+            m.push(metric(
+                "first_quarter_cpu_ms_per_1k",
+                "server CPU ms per 1k, first quarter",
+                Lower,
+                1.0,
+                2,
+            ));
+            m.push(metric(
+                "last_quarter_cpu_ms_per_1k",
+                "server CPU ms per 1k, last quarter",
+                Lower,
+                1.0,
+                2,
+            ));
+        }
     }
     m.push(metric(
         "peak_rss_kib",
@@ -188,6 +316,8 @@ fn metrics(scenario: &str) -> Vec<Metric> {
 /// The markdown table of every scenario in `lines` (the last line of each scenario and
 /// server wins), then the floors.
 pub(crate) fn table(lines: &[Value], only: Option<&str>) -> String {
+    // Every line, whatever `only` says: a scaling scenario's floors need its base's lines.
+    let last = last_lines(lines);
     let mut runs: BTreeMap<(usize, usize), &Value> = BTreeMap::new();
     for v in lines {
         let (Some(s), Some(sv)) = (v["scenario"].as_str(), v["server"].as_str()) else {
@@ -360,6 +490,7 @@ pub(crate) fn table(lines: &[Value], only: Option<&str>) -> String {
             )),
             _ => {}
         }
+        parts.extend(scaling_floors(&last, scenario));
         let what = if *scenario == "idle" {
             "memory per idle connection"
         } else {
@@ -368,7 +499,10 @@ pub(crate) fn table(lines: &[Value], only: Option<&str>) -> String {
         floors.push_str(&format!("- {scenario}, {what}: {}\n", parts.join("; ")));
     }
     out.push('\n');
-    out.push_str("Floors (ours against each peer):\n\n");
+    out.push_str(
+        "Floors (ours against each peer; in the scaling scenarios, each server against itself \
+         in the base scenario):\n\n",
+    );
     out.push_str(&floors);
     let errors: Vec<String> = runs
         .values()
@@ -388,4 +522,111 @@ pub(crate) fn table(lines: &[Value], only: Option<&str>) -> String {
         out.extend(errors);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(scenario: &str, server: &str, per_cpu_s: f64) -> Value {
+        json!({
+            "scenario": scenario,
+            "server": server,
+            "messages_per_server_cpu_s": per_cpu_s,
+            "server_cpu_ms_per_1k": 1e6 / per_cpu_s,
+            "errors": 0,
+        })
+    }
+
+    #[test]
+    fn a_scaling_scenario_is_compared_with_its_base_on_the_same_server() {
+        let lines = [
+            run("ack", "ours", 100_000.0),
+            run("ack", "floor", 150_000.0),
+            run("ack-10k", "floor", 100_000.0),
+            run("ack-10k", "ours", 90_000.0),
+        ];
+        let last = last_lines(&lines);
+        let ours = cost_against(&last, "ack-10k", "ack", "ours").unwrap();
+        assert!((ours - 100.0 / 90.0).abs() < 1e-9);
+        let floor = cost_against(&last, "ack-10k", "ack", "floor").unwrap();
+        assert!((floor - 1.5).abs() < 1e-9);
+        assert_eq!(cost_against(&last, "ack-10k", "ack", "node"), None);
+        // The table of the scaling scenario alone still finds the base lines.
+        let table = table(&lines, Some("ack-10k"));
+        assert!(
+            table.contains("ours costs 1.111× its ack per message (at most 1.2×) met"),
+            "{table}"
+        );
+        assert!(
+            table.contains("floor costs 1.500× its ack per message (at most 1.2×) NOT MET"),
+            "{table}"
+        );
+        assert!(!table.contains("| ack |"), "only ack-10k's rows: {table}");
+    }
+
+    #[test]
+    fn the_last_line_of_a_run_wins_and_a_run_with_errors_gives_no_ratio() {
+        let mut failed = run("fanout", "ours", 300_000.0);
+        failed["errors"] = json!(2);
+        let lines = [
+            run("fanout", "ours", 100_000.0),
+            run("fanout-rooms", "ours", 250_000.0),
+            run("fanout", "ours", 300_000.0),
+            run("fanout-10k", "ours", 300_000.0),
+            run("fanout", "node", 50_000.0),
+            failed,
+        ];
+        let last = last_lines(&lines);
+        assert_eq!(cost_against(&last, "fanout-10k", "fanout", "ours"), None);
+        assert_eq!(cost_against(&last, "fanout-rooms", "fanout", "node"), None);
+        let table = table(&lines, None);
+        assert!(
+            table.contains("ours: no fanout figure to compare with"),
+            "{table}"
+        );
+        let good = [
+            run("fanout", "ours", 100_000.0),
+            run("fanout", "ours", 300_000.0),
+            run("fanout-rooms", "ours", 250_000.0),
+        ];
+        let last = last_lines(&good);
+        let r = cost_against(&last, "fanout-rooms", "fanout", "ours").unwrap();
+        assert!((r - 1.2).abs() < 1e-9, "the later fanout line: {r}");
+    }
+
+    #[test]
+    fn connect_20k_compares_its_last_quarter_with_its_first() {
+        let mut held = run("connect-20k", "ours", 25_000.0);
+        held["first_quarter_cpu_ms_per_1k"] = json!(40.0);
+        held["last_quarter_cpu_ms_per_1k"] = json!(50.0);
+        let lines = [run("connect", "ours", 20_000.0), held];
+        let table = table(&lines, None);
+        assert!(
+            table.contains("ours costs 0.800× its connect per message (at most 1.2×) met"),
+            "{table}"
+        );
+        assert!(
+            table.contains(
+                "ours, last quarter of the connections: 1.250× the first's CPU each (at most 1.2×) NOT MET"
+            ),
+            "{table}"
+        );
+        assert!(
+            table.contains("| server CPU ms per 1k, last quarter | 50.00 |"),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn every_scaling_scenario_has_its_base_in_the_table() {
+        for s in SCENARIOS {
+            if let Some(base) = scaling_base(s) {
+                assert!(SCENARIOS.contains(&base), "{s}");
+                assert!(scaling_base(base).is_none(), "{s}");
+            }
+        }
+        assert_eq!(scaling_base("ack"), None);
+        assert_eq!(scaling_base("fanout-redis"), None);
+    }
 }
