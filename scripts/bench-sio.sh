@@ -13,6 +13,11 @@
 #   ./scripts/bench-sio.sh --scenario ack,fanout --server ours,node
 #   ./scripts/bench-sio.sh --scenario fanout-redis --server ours,node
 #   ./scripts/bench-sio.sh --scenario scaling --server ours,floor
+#   ./scripts/bench-sio.sh --rounds 3 --scenario default,scaling   # the README's table
+#
+# --rounds N runs every scenario N times in turn (each round all servers, one after the
+# other, so that a noisy minute of the shared machine touches every server alike); the table
+# shows each figure's median over the rounds.
 #
 # --scenario takes scenario names and two groups: `default` (ack, fanout, binary, polling,
 # idle, connect) and `scaling` (ack, ack-1k, ack-10k, fanout, fanout-10k, fanout-rooms,
@@ -40,13 +45,15 @@ short=()
 scenarios="default"
 servers=""
 threads=1
+rounds=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --short) short=(--short) ;;
     --scenario) scenarios="$2"; shift ;;
     --server) servers="$2"; shift ;;
     --threads) threads="$2"; shift ;;
-    *) echo "usage: $0 [--short] [--scenario a,b|default|scaling] [--server ours,node,socketioxide,ours-axum,ours-recovery,floor] [--threads N]" >&2; exit 2 ;;
+    --rounds) rounds="$2"; shift ;;
+    *) echo "usage: $0 [--short] [--scenario a,b|default|scaling] [--server ours,node,socketioxide,ours-axum,ours-recovery,floor] [--threads N] [--rounds N]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -203,24 +210,26 @@ redis_cpu_report() {
 IFS=, read -r -a scenario_list <<<"$scenarios"
 IFS=, read -r -a server_list <<<"$servers"
 for scenario in "${scenario_list[@]}"; do
-  step "scenario $scenario"
-  for server in "${server_list[@]}"; do
-    case "$scenario" in
-      polling | fanout-redis) [ "$server" = floor ] && continue ;;
-    esac
-    if [ "$scenario" = fanout-redis ]; then
-      [ "$server" = socketioxide ] && continue
-      start_cluster "$server"
-      redis_before="$(cpu_ticks "$redis_pid")"
-      "$bench" run --scenario "$scenario" --server "$server" --url "$url" --pid "$server_pid" \
-        --url2 "$url2" --pid2 "$server2_pid" --threads "$threads" --out "$results" "${short[@]}"
-      redis_cpu_report "$server" "$redis_before"
-    else
-      start_server "$server"
-      "$bench" run --scenario "$scenario" --server "$server" --url "$url" --pid "$server_pid" \
-        --threads "$threads" --out "$results" "${short[@]}"
-    fi
-    stop_server
+  for round in $(seq "$rounds"); do
+    step "scenario $scenario, round $round of $rounds"
+    for server in "${server_list[@]}"; do
+      case "$scenario" in
+        polling | fanout-redis) [ "$server" = floor ] && continue ;;
+      esac
+      if [ "$scenario" = fanout-redis ]; then
+        [ "$server" = socketioxide ] && continue
+        start_cluster "$server"
+        redis_before="$(cpu_ticks "$redis_pid")"
+        "$bench" run --scenario "$scenario" --server "$server" --url "$url" --pid "$server_pid" \
+          --url2 "$url2" --pid2 "$server2_pid" --threads "$threads" --out "$results" "${short[@]}"
+        redis_cpu_report "$server" "$redis_before"
+      else
+        start_server "$server"
+        "$bench" run --scenario "$scenario" --server "$server" --url "$url" --pid "$server_pid" \
+          --threads "$threads" --out "$results" "${short[@]}"
+      fi
+      stop_server
+    done
   done
   echo
   "$bench" table "$results" --scenario "$scenario"
@@ -231,7 +240,7 @@ mode="full"
 [ ${#short[@]} -gt 0 ] && mode="short"
 {
   echo
-  echo "## Socket.IO benchmark, $(date -u +%Y-%m-%d), $mode runs"
+  echo "## Socket.IO benchmark, $(date -u +%Y-%m-%d), $mode runs, median of $rounds round(s)"
   echo
   echo "Machine: $machine; $(uname -sr); node $(node --version)."
   echo

@@ -313,9 +313,62 @@ fn metrics(scenario: &str) -> Vec<Metric> {
     m
 }
 
-/// The markdown table of every scenario in `lines` (the last line of each scenario and
-/// server wins), then the floors.
+/// One line per scenario and server: the median of each figure over its runs (a results file
+/// holds several when `bench-sio.sh --rounds N` ran; with an even count, the mean of the two
+/// middle ones), with `runs` set to their count. Any run with errors stands for them all, as
+/// a figure measured beside an error is not one.
+pub(crate) fn medians(lines: &[Value]) -> Vec<Value> {
+    let mut groups: Vec<((&str, &str), Vec<&Value>)> = Vec::new();
+    for v in lines {
+        let (Some(s), Some(sv)) = (v["scenario"].as_str(), v["server"].as_str()) else {
+            continue;
+        };
+        match groups.iter_mut().find(|(key, _)| *key == (s, sv)) {
+            Some((_, runs)) => runs.push(v),
+            None => groups.push(((s, sv), vec![v])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(_, runs)| {
+            let n = runs.len();
+            let mut line = match runs.iter().find(|v| v["errors"].as_u64().unwrap_or(0) > 0) {
+                Some(failed) => (*failed).clone(),
+                None => {
+                    let mut line = runs[0].clone();
+                    if let Value::Object(fields) = &mut line {
+                        for (key, value) in fields.iter_mut() {
+                            if !value.is_number() {
+                                continue;
+                            }
+                            let mut figures: Vec<f64> =
+                                runs.iter().filter_map(|v| v[key].as_f64()).collect();
+                            figures.sort_by(f64::total_cmp);
+                            let m = figures.len();
+                            if m == 0 {
+                                continue;
+                            }
+                            let median = if m % 2 == 1 {
+                                figures[m / 2]
+                            } else {
+                                (figures[m / 2 - 1] + figures[m / 2]) / 2.0
+                            };
+                            *value = json!(median);
+                        }
+                    }
+                    line
+                }
+            };
+            line["runs"] = json!(n);
+            line
+        })
+        .collect()
+}
+
+/// The markdown table of every scenario in `lines` (each figure the median of a scenario's
+/// and server's runs, see [`medians`]), then the floors.
 pub(crate) fn table(lines: &[Value], only: Option<&str>) -> String {
+    let lines = &medians(lines)[..];
     // Every line, whatever `only` says: a scaling scenario's floors need its base's lines.
     let last = last_lines(lines);
     let mut runs: BTreeMap<(usize, usize), &Value> = BTreeMap::new();
@@ -527,6 +580,39 @@ pub(crate) fn table(lines: &[Value], only: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn several_runs_make_one_line_of_medians() {
+        let run = |cpu: f64, rss: u64, errors: u64| {
+            json!({"scenario": "ack", "server": "ours", "server_cpu_ms_per_1k": cpu,
+                   "peak_rss_kib": rss, "errors": errors, "first_error": null})
+        };
+        let lines = [
+            run(9.0, 4000, 0),
+            run(7.0, 4200, 0),
+            run(8.0, 4100, 0),
+            json!({"scenario": "ack", "server": "floor", "server_cpu_ms_per_1k": 6.0,
+                   "errors": 0}),
+            json!({"scenario": "ack", "server": "floor", "server_cpu_ms_per_1k": 7.0,
+                   "errors": 0}),
+        ];
+        let m = medians(&lines);
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[0]["server_cpu_ms_per_1k"], json!(8.0));
+        assert_eq!(m[0]["peak_rss_kib"], json!(4100.0));
+        assert_eq!(m[0]["runs"], json!(3));
+        assert_eq!(
+            m[1]["server_cpu_ms_per_1k"],
+            json!(6.5),
+            "even: the middle two's mean"
+        );
+        let failed = medians(&[run(9.0, 1, 0), run(1.0, 1, 2)]);
+        assert_eq!(
+            failed[0]["errors"],
+            json!(2),
+            "a run with errors stands for them all"
+        );
+    }
 
     fn run(scenario: &str, server: &str, per_cpu_s: f64) -> Value {
         json!({
