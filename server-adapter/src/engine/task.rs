@@ -75,6 +75,9 @@ struct Socket<Io> {
     close: Option<(u16, &'static str)>,
 }
 
+/// Most messages already read that one turn hands the session after the one that woke it.
+const MAX_BUFFERED_PER_TURN: usize = 16;
+
 /// How many kinds of [`Wake`] there are.
 const WAKE_SOURCES: u8 = 5;
 
@@ -254,7 +257,13 @@ where
                         .await;
                 turn = now();
                 match wake {
-                    Wake::Socket(id, result) => self.handle_ws_result(id, result, turn),
+                    Wake::Socket(id, result) => {
+                        let data = matches!(result, Ok(Message::Text(_) | Message::Binary(_)));
+                        self.handle_ws_result(id, result, turn);
+                        if data {
+                            self.take_buffered(id, turn);
+                        }
+                    }
                     Wake::Commands => {
                         let mut engine = Engine {
                             session: &mut self.session,
@@ -445,6 +454,31 @@ where
                 self.drop_socket(id);
                 self.session.handle_ws_closed(now, id, WsClosed::Error);
             }
+        }
+    }
+
+    /// Hands the session the messages socket `id` already read behind the one just handled
+    /// (a packet's binary attachments, a burst), up to [`MAX_BUFFERED_PER_TURN`], so that
+    /// they cost one turn (one drain, one write) rather than one each. Stops as soon as the
+    /// app takes no more input.
+    fn take_buffered(&mut self, id: RequestId, now: Instant) {
+        for _ in 0..MAX_BUFFERED_PER_TURN {
+            if !self.app.accepts_input() {
+                return;
+            }
+            let Some(ws) = self
+                .sockets
+                .iter_mut()
+                .flatten()
+                .find(|s| s.id == id)
+                .and_then(|s| s.ws.as_mut())
+            else {
+                return;
+            };
+            let Some(message) = ws.try_recv_buffered() else {
+                return;
+            };
+            self.handle_ws_result(id, Ok(message), now);
         }
     }
 

@@ -147,34 +147,12 @@ impl<Io: AsyncRead + AsyncWrite + Unpin> WebSocket<Io> {
                 }
                 State::Closed => return Err(Error::Closed),
             }
-            let decoded = self.decoder.decode(&mut self.rbuf);
-            if self.rbuf.is_empty() {
-                // Drop the handle on the allocation: a returned message may keep it alive, but
-                // the idle socket does not.
-                self.rbuf = BytesMut::new();
+            if let Some(message) = self.decode_buffered() {
+                return Ok(message);
             }
-            match decoded {
-                Ok(Some(Incoming::Text(t))) => return Ok(Message::Text(t)),
-                Ok(Some(Incoming::Binary(b))) => return Ok(Message::Binary(b)),
-                Ok(Some(Incoming::Pong(p))) => return Ok(Message::Pong(p)),
-                Ok(Some(Incoming::Ping(p))) => {
-                    self.out.push_pong(p);
-                    continue;
-                }
-                Ok(Some(Incoming::Close(frame))) => {
-                    // Echo the status code (RFC 6455 §5.5.1); an empty close is echoed empty.
-                    let echo = frame
-                        .as_ref()
-                        .map_or_else(Bytes::new, |f| close_payload(f.code, ""));
-                    self.begin_close(echo, End::Peer(frame), false);
-                    continue;
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    tracing::debug!(error = %e, "failing the WebSocket connection");
-                    self.begin_close(close_payload(e.close_code(), ""), End::Failed(e), false);
-                    continue;
-                }
+            if !self.is_open() {
+                // A close frame or a protocol error began the closing handshake.
+                continue;
             }
             let read = poll_fn(|cx| {
                 if !self.out.is_idle() {
@@ -194,6 +172,51 @@ impl<Io: AsyncRead + AsyncWrite + Unpin> WebSocket<Io> {
                 Err(e) => {
                     self.state = State::Closed;
                     return Err(Error::Io(e));
+                }
+            }
+        }
+    }
+
+    /// A message the socket already read, without reading or writing: `None` when no
+    /// complete one is buffered (then [`recv`](Self::recv) waits for one). A ping found on
+    /// the way is answered with the next write; a close frame or a protocol error begins the
+    /// closing handshake, which the next `recv` finishes.
+    pub fn try_recv_buffered(&mut self) -> Option<Message> {
+        if self.is_open() {
+            self.decode_buffered()
+        } else {
+            None
+        }
+    }
+
+    /// Decodes the next data or pong message from the read buffer; pings are queued for an
+    /// answer, and a close frame or an error begins closing (`None` then).
+    fn decode_buffered(&mut self) -> Option<Message> {
+        loop {
+            let decoded = self.decoder.decode(&mut self.rbuf);
+            if self.rbuf.is_empty() {
+                // Drop the handle on the allocation: a returned message may keep it alive,
+                // but the idle socket does not.
+                self.rbuf = BytesMut::new();
+            }
+            match decoded {
+                Ok(Some(Incoming::Text(t))) => return Some(Message::Text(t)),
+                Ok(Some(Incoming::Binary(b))) => return Some(Message::Binary(b)),
+                Ok(Some(Incoming::Pong(p))) => return Some(Message::Pong(p)),
+                Ok(Some(Incoming::Ping(p))) => self.out.push_pong(p),
+                Ok(Some(Incoming::Close(frame))) => {
+                    // Echo the status code (RFC 6455 §5.5.1); an empty close is echoed empty.
+                    let echo = frame
+                        .as_ref()
+                        .map_or_else(Bytes::new, |f| close_payload(f.code, ""));
+                    self.begin_close(echo, End::Peer(frame), false);
+                    return None;
+                }
+                Ok(None) => return None,
+                Err(e) => {
+                    tracing::debug!(error = %e, "failing the WebSocket connection");
+                    self.begin_close(close_payload(e.close_code(), ""), End::Failed(e), false);
+                    return None;
                 }
             }
         }

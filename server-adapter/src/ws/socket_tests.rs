@@ -431,3 +431,44 @@ fn an_idle_socket_is_small() {
     let size = std::mem::size_of::<WebSocket<tokio::net::TcpStream>>();
     assert!(size <= 256, "WebSocket<TcpStream> is {size} bytes");
 }
+
+/// What one read brought behind the first message is taken without waiting: a ping on the
+/// way is answered with the next write, and nothing more is returned once the buffer holds
+/// no whole message.
+#[tokio::test(start_paused = true)]
+async fn buffered_messages_are_taken_without_reading() {
+    let (client, mut ws) = pair(&Config::default());
+    let mut peer = Peer::new(client);
+    let mut burst = client_frame(true, OpCode::Text, b"one");
+    burst.extend(client_frame(true, OpCode::Ping, b"p"));
+    burst.extend(client_frame(true, OpCode::Binary, &[1, 2]));
+    burst.extend(client_frame(false, OpCode::Text, b"half"));
+    peer.send(&burst).await;
+    assert!(matches!(ws.recv().await, Ok(Message::Text(t)) if t == "one"));
+    assert!(matches!(ws.try_recv_buffered(), Some(Message::Binary(b)) if b[..] == [1, 2]));
+    assert!(
+        ws.try_recv_buffered().is_none(),
+        "a message not complete yet"
+    );
+    assert!(ws.has_queued(), "the pong waits for the next write");
+    ws.flush().await.unwrap();
+    assert!(matches!(peer.next().await, Some(Incoming::Pong(p)) if p[..] == *b"p"));
+    peer.send(&client_frame(true, OpCode::Continuation, b"!"))
+        .await;
+    assert!(matches!(ws.recv().await, Ok(Message::Text(t)) if t == "half!"));
+}
+
+/// A close frame found in the buffer begins the closing handshake; `recv` finishes it.
+#[tokio::test(start_paused = true)]
+async fn a_buffered_close_is_finished_by_recv() {
+    let (client, mut ws) = pair(&Config::default());
+    let mut peer = Peer::new(client);
+    let mut burst = client_frame(true, OpCode::Text, b"last");
+    burst.extend(close_frame(1000, "bye"));
+    peer.send(&burst).await;
+    assert!(matches!(ws.recv().await, Ok(Message::Text(_))));
+    assert!(ws.try_recv_buffered().is_none());
+    assert!(!ws.is_open(), "closing");
+    assert!(matches!(ws.recv().await, Ok(Message::Close(Some(f))) if f.code.0 == 1000));
+    assert!(matches!(peer.next().await, Some(Incoming::Close(Some(f))) if f.code.0 == 1000));
+}
