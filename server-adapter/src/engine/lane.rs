@@ -39,8 +39,8 @@ use std::task::{ready, Context, Poll};
 
 use bytes::{Buf, Bytes, BytesMut};
 use engineio::WsFrame;
+use tokio::io::Interest;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
@@ -67,36 +67,26 @@ const MAX_IOV: usize = 64;
 pub(crate) enum SessionStream<Io> {
     /// A stream the session task alone reads and writes.
     Owned(Io),
-    /// A TCP stream, read by the session task and written through the lane.
-    Shared {
-        read: OwnedReadHalf,
-        lane: Arc<WriteLane>,
-    },
+    /// A TCP stream, read by the session task and written through the lane (which holds
+    /// it: one allocation for both).
+    Shared(Arc<WriteLane>),
 }
 
 impl<Io: 'static> SessionStream<Io> {
-    /// The stream of a session's WebSocket: a [`TcpStream`] is split so that its writes can
-    /// be shared (flushed by `flusher`; `wake` wakes the session task when it must finish
-    /// them); any other stream stays as it is.
-    pub(crate) fn new(io: Io, flusher: &Arc<Flusher>, wake: Arc<dyn Signal>) -> Self {
+    /// The stream of a session's WebSocket: a [`TcpStream`] goes into a lane, so that its
+    /// writes can be shared; any other stream stays as it is.
+    pub(crate) fn new(io: Io) -> Self {
         let mut slot = Some(io);
         let tcp = (&mut slot as &mut dyn Any)
             .downcast_mut::<Option<TcpStream>>()
             .and_then(Option::take);
         match (tcp, slot) {
-            (Some(tcp), _) => {
-                let (read, write) = tcp.into_split();
-                SessionStream::Shared {
-                    read,
-                    lane: Arc::new(WriteLane {
-                        write,
-                        open: AtomicBool::new(false),
-                        state: Mutex::new(LaneState::default()),
-                        flusher: flusher.clone(),
-                        wake,
-                    }),
-                }
-            }
+            (Some(stream), _) => SessionStream::Shared(Arc::new(WriteLane {
+                stream,
+                open: AtomicBool::new(false),
+                dirty: AtomicBool::new(false),
+                pending: Mutex::new(None),
+            })),
             (None, Some(io)) => SessionStream::Owned(io),
             (None, None) => unreachable!("the stream is taken only when it is a TcpStream"),
         }
@@ -108,7 +98,7 @@ impl<Io> SessionStream<Io> {
     pub(crate) fn lane(&self) -> Option<&Arc<WriteLane>> {
         match self {
             SessionStream::Owned(_) => None,
-            SessionStream::Shared { lane, .. } => Some(lane),
+            SessionStream::Shared(lane) => Some(lane),
         }
     }
 
@@ -118,11 +108,15 @@ impl<Io> SessionStream<Io> {
     }
 }
 
-/// The engine's task that writes the lanes emitters queued bytes on.
+/// A lane with pending bytes, and what wakes its session task.
+type DirtyLane = (Arc<WriteLane>, Arc<dyn Signal>);
+
+/// The task that writes the lanes emitters queued bytes on (one per Socket.IO server).
 #[derive(Debug)]
 pub(crate) struct Flusher {
-    /// Lanes with pending bytes, in the order they got them.
-    dirty: Mutex<Vec<Arc<WriteLane>>>,
+    /// Lanes with pending bytes, in the order they got them, each with what wakes its
+    /// session task.
+    dirty: Mutex<Vec<DirtyLane>>,
     wake: Notify,
     stopped: AtomicBool,
 }
@@ -153,16 +147,16 @@ impl Flusher {
                 return;
             }
             std::mem::swap(&mut list, &mut *lock(&self.dirty));
-            for lane in list.drain(..) {
-                lane.flush_pending();
+            for (lane, wake) in list.drain(..) {
+                lane.flush_pending(&wake);
             }
         }
     }
 
-    fn add(&self, lane: Arc<WriteLane>) {
+    fn add(&self, lane: Arc<WriteLane>, wake: Arc<dyn Signal>) {
         let mut dirty = lock(&self.dirty);
         let first = dirty.is_empty();
-        dirty.push(lane);
+        dirty.push((lane, wake));
         drop(dirty);
         if first {
             // A permit is kept if the task is busy: it looks again after its round.
@@ -243,31 +237,25 @@ impl Pending {
     }
 }
 
-/// What the lane's lock guards.
-#[derive(Debug, Default)]
-struct LaneState {
-    /// In the flusher's list.
-    dirty: bool,
-    /// `None` while nothing is pending (nearly always, for an idle connection).
-    pending: Option<Box<Pending>>,
-}
-
-/// The write half of a session's TCP stream and the lock every write takes.
+/// A session's TCP stream and the lock every write to it takes. Kept small: every idle
+/// WebSocket connection has one (what the flusher needs comes with each emit).
 pub(crate) struct WriteLane {
-    write: OwnedWriteHalf,
+    stream: TcpStream,
     /// Emitters may queue. Read under the lock by emitters; cleared without it by the
     /// task, whose writes then take the lock and write what was queued first.
     open: AtomicBool,
-    state: Mutex<LaneState>,
-    flusher: Arc<Flusher>,
-    /// Wakes the session task.
-    wake: Arc<dyn Signal>,
+    /// In the flusher's list (changed under the lock).
+    dirty: AtomicBool,
+    /// The bytes emitters queued; `None` while there are none (nearly always, for an idle
+    /// connection). The lock every write takes.
+    pending: Mutex<Option<Box<Pending>>>,
 }
 
 impl std::fmt::Debug for WriteLane {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WriteLane")
-            .field("state", &self.state)
+            .field("open", &self.open)
+            .field("pending", &self.pending)
             .finish_non_exhaustive()
     }
 }
@@ -292,22 +280,28 @@ impl WriteLane {
 
     /// Whether bytes emitters queued wait to be written.
     pub(crate) fn has_pending(&self) -> bool {
-        lock(&self.state).pending.is_some()
+        lock(&self.pending).is_some()
     }
 
-    /// Queues Engine.IO WebSocket frames (each one WebSocket message) for the flusher.
-    /// `false` when the lane is closed, full, or the frames are more than one emit queues
-    /// on a lane: nothing is queued, the caller hands them to the session task instead.
-    pub(crate) fn queue_frames(self: &Arc<Self>, frames: &[WsFrame]) -> bool {
+    /// Queues Engine.IO WebSocket frames (each one WebSocket message) for `flusher`, which
+    /// rings `wake` (the session task) if the socket does not take them. `false` when the
+    /// lane is closed, full, or the frames are more than one emit queues on a lane: nothing
+    /// is queued, the caller hands them to the session task instead.
+    pub(crate) fn queue_frames(
+        self: &Arc<Self>,
+        frames: &[WsFrame],
+        flusher: &Flusher,
+        wake: &Arc<dyn Signal>,
+    ) -> bool {
         if frames.len() > MAX_MESSAGES {
             return false;
         }
-        let mut state = lock(&self.state);
+        let mut guard = lock(&self.pending);
         if !self.open.load(Ordering::Acquire) {
             return false;
         }
         let size: usize = frames.iter().map(|f| MAX_HEADER_LEN + 1 + f.len()).sum();
-        let pending = state.pending.get_or_insert_with(Box::default);
+        let pending = guard.get_or_insert_with(Box::default);
         if pending.len + size > MAX_PENDING {
             self.close();
             return false;
@@ -334,24 +328,25 @@ impl WriteLane {
             }
             pending.push(&head[..n], data);
         }
-        if !state.dirty {
-            state.dirty = true;
-            drop(state);
-            self.flusher.add(self.clone());
+        // Under the lock: the flusher clears it under the lock before it writes.
+        let newly_dirty = !self.dirty.swap(true, Ordering::AcqRel);
+        drop(guard);
+        if newly_dirty {
+            flusher.add(self.clone(), wake.clone());
         }
         true
     }
 
     /// Writes the pending bytes as far as the socket takes them now (the flusher). What it
     /// does not take closes the lane and wakes the session task, which finishes it.
-    fn flush_pending(&self) {
-        let mut state = lock(&self.state);
-        state.dirty = false;
-        if self.try_write_pending(&mut state.pending).is_err() {
+    fn flush_pending(&self, wake: &Arc<dyn Signal>) {
+        let mut pending = lock(&self.pending);
+        self.dirty.store(false, Ordering::Release);
+        if self.try_write_pending(&mut pending).is_err() {
             // Would block, or broken (the task finds out when it writes or reads).
             self.close();
-            drop(state);
-            self.wake.ring();
+            drop(pending);
+            wake.ring();
         }
     }
 
@@ -364,9 +359,9 @@ impl WriteLane {
             let mut iov = [IoSlice::new(&[]); MAX_IOV];
             let n = p.slices(&mut iov);
             let written = if n == 1 {
-                self.write.try_write(&iov[0])
+                self.stream.try_write(&iov[0])
             } else {
-                self.write.try_write_vectored(&iov[..n])
+                self.stream.try_write_vectored(&iov[..n])
             };
             match written {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
@@ -383,15 +378,15 @@ impl WriteLane {
     fn poll_write_with(
         &self,
         cx: &mut Context<'_>,
-        write: impl Fn(&OwnedWriteHalf) -> io::Result<usize>,
+        write: impl Fn(&TcpStream) -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
         loop {
             self.close();
-            ready!(self.write.as_ref().poll_write_ready(cx))?;
-            let mut state = lock(&self.state);
+            ready!(self.stream.poll_write_ready(cx))?;
+            let mut pending = lock(&self.pending);
             let result = self
-                .try_write_pending(&mut state.pending)
-                .and_then(|()| write(&self.write));
+                .try_write_pending(&mut pending)
+                .and_then(|()| write(&self.stream));
             match result {
                 // The readiness is cleared: the next poll registers the waker.
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
@@ -400,15 +395,45 @@ impl WriteLane {
         }
     }
 
+    /// The session task's read: one `recv`. A read that does not fill `buf` drained the
+    /// socket, so its readiness is cleared at once, as tokio's own stream does (the next poll
+    /// waits for the next report instead of trying a `recv` that would find nothing).
+    fn poll_read(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        loop {
+            ready!(self.stream.poll_read_ready(cx))?;
+            let wanted = buf.remaining();
+            let mut got = 0;
+            // The readiness is cleared by the tick it had before the read: a report that
+            // came during the read is kept.
+            let result = self.stream.try_io(Interest::READABLE, || {
+                got = self.stream.try_read_buf(buf)?;
+                if got > 0 && got < wanted {
+                    Err(io::ErrorKind::WouldBlock.into())
+                } else {
+                    Ok(())
+                }
+            });
+            match result {
+                Ok(()) => return Poll::Ready(Ok(())),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock && got > 0 => {
+                    return Poll::Ready(Ok(()))
+                }
+                // Nothing to read: the next poll registers the waker.
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+
     /// The session task's flush: closes the lane and writes the pending bytes.
     fn poll_write_pending(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         loop {
             self.close();
-            if lock(&self.state).pending.is_none() {
+            if lock(&self.pending).is_none() {
                 return Poll::Ready(Ok(()));
             }
-            ready!(self.write.as_ref().poll_write_ready(cx))?;
-            match self.try_write_pending(&mut lock(&self.state).pending) {
+            ready!(self.stream.poll_write_ready(cx))?;
+            match self.try_write_pending(&mut lock(&self.pending)) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
                 result => return Poll::Ready(result),
             }
@@ -424,7 +449,7 @@ impl<Io: AsyncRead + Unpin> AsyncRead for SessionStream<Io> {
     ) -> Poll<io::Result<()>> {
         match self.get_mut() {
             SessionStream::Owned(io) => Pin::new(io).poll_read(cx, buf),
-            SessionStream::Shared { read, .. } => Pin::new(read).poll_read(cx, buf),
+            SessionStream::Shared(lane) => lane.poll_read(cx, buf),
         }
     }
 }
@@ -437,7 +462,7 @@ impl<Io: AsyncWrite + Unpin> AsyncWrite for SessionStream<Io> {
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             SessionStream::Owned(io) => Pin::new(io).poll_write(cx, buf),
-            SessionStream::Shared { lane, .. } => lane.poll_write_with(cx, |w| w.try_write(buf)),
+            SessionStream::Shared(lane) => lane.poll_write_with(cx, |w| w.try_write(buf)),
         }
     }
 
@@ -448,16 +473,14 @@ impl<Io: AsyncWrite + Unpin> AsyncWrite for SessionStream<Io> {
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             SessionStream::Owned(io) => Pin::new(io).poll_write_vectored(cx, bufs),
-            SessionStream::Shared { lane, .. } => {
-                lane.poll_write_with(cx, |w| w.try_write_vectored(bufs))
-            }
+            SessionStream::Shared(lane) => lane.poll_write_with(cx, |w| w.try_write_vectored(bufs)),
         }
     }
 
     fn is_write_vectored(&self) -> bool {
         match self {
             SessionStream::Owned(io) => io.is_write_vectored(),
-            SessionStream::Shared { .. } => true,
+            SessionStream::Shared(_) => true,
         }
     }
 
@@ -465,18 +488,18 @@ impl<Io: AsyncWrite + Unpin> AsyncWrite for SessionStream<Io> {
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             SessionStream::Owned(io) => Pin::new(io).poll_flush(cx),
-            SessionStream::Shared { lane, .. } => lane.poll_write_pending(cx),
+            SessionStream::Shared(lane) => lane.poll_write_pending(cx),
         }
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             SessionStream::Owned(io) => Pin::new(io).poll_shutdown(cx),
-            SessionStream::Shared { lane, .. } => {
+            SessionStream::Shared(lane) => {
                 ready!(lane.poll_write_pending(cx))?;
                 // The connection's queue and the flusher hold the lane too: shut the write
                 // side through the socket itself, as the write half would.
-                let socket = socket2::SockRef::from(lane.write.as_ref());
+                let socket = socket2::SockRef::from(&lane.stream);
                 match socket.shutdown(std::net::Shutdown::Write) {
                     Err(e) if e.kind() != io::ErrorKind::NotConnected => Poll::Ready(Err(e)),
                     _ => Poll::Ready(Ok(())),
@@ -497,17 +520,31 @@ mod tests {
     use super::*;
     use crate::engine::TestSignal;
 
+    /// What an emitter hands a lane with its frames: the flusher, and the session's signal.
+    struct Emitter {
+        flusher: Arc<Flusher>,
+        signal: Arc<TestSignal>,
+    }
+
+    impl Emitter {
+        fn queue(&self, lane: &Arc<WriteLane>, frames: &[WsFrame]) -> bool {
+            let wake: Arc<dyn Signal> = self.signal.clone();
+            lane.queue_frames(frames, &self.flusher, &wake)
+        }
+    }
+
     /// A loopback pair: the session's side as a `SessionStream`, and the client's stream.
-    async fn pair() -> (SessionStream<TcpStream>, TcpStream, Arc<TestSignal>) {
+    async fn pair() -> (SessionStream<TcpStream>, TcpStream, Emitter) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let client = TcpStream::connect(listener.local_addr().unwrap())
             .await
             .unwrap();
         let (server, _) = listener.accept().await.unwrap();
-        let signal = TestSignal::new();
-        let flusher = Flusher::start();
-        let stream = SessionStream::new(server, &flusher, signal.clone());
-        (stream, client, signal)
+        let emitter = Emitter {
+            flusher: Flusher::start(),
+            signal: TestSignal::new(),
+        };
+        (SessionStream::new(server), client, emitter)
     }
 
     fn text(data: &'static str) -> WsFrame {
@@ -566,12 +603,18 @@ mod tests {
 
     #[tokio::test]
     async fn a_closed_lane_takes_nothing_and_an_open_one_is_flushed() {
-        let (stream, mut client, _signal) = pair().await;
+        let (stream, mut client, emitter) = pair().await;
         let lane = stream.lane().expect("a TCP stream is shared").clone();
-        assert!(!lane.queue_frames(&[text("early")]), "closed until opened");
+        assert!(
+            !emitter.queue(&lane, &[text("early")]),
+            "closed until opened"
+        );
         lane.open();
-        assert!(lane.queue_frames(&[text("a"), WsFrame::Binary(Bytes::from_static(b"\x01"))]));
-        assert!(lane.queue_frames(&[text("b")]));
+        assert!(emitter.queue(
+            &lane,
+            &[text("a"), WsFrame::Binary(Bytes::from_static(b"\x01"))]
+        ));
+        assert!(emitter.queue(&lane, &[text("b")]));
         // The flusher writes both emits; the client reads the frames in order.
         assert_eq!(
             read_exactly(&mut client, 11).await,
@@ -579,21 +622,21 @@ mod tests {
         );
         let frames = vec![text("x"); MAX_MESSAGES + 1];
         assert!(
-            !lane.queue_frames(&frames),
+            !emitter.queue(&lane, &frames),
             "more messages than one emit queues"
         );
     }
 
     #[tokio::test]
     async fn the_task_writes_after_the_pending_bytes_and_closes_the_lane() {
-        let (mut stream, mut client, _signal) = pair().await;
+        let (mut stream, mut client, emitter) = pair().await;
         let lane = stream.lane().unwrap().clone();
         lane.open();
         // Queued, and the task writes before the flusher gets to run (same thread).
-        assert!(lane.queue_frames(&[text("first")]));
+        assert!(emitter.queue(&lane, &[text("first")]));
         stream.write_all(b"then").await.unwrap();
         assert!(
-            !lane.queue_frames(&[text("late")]),
+            !emitter.queue(&lane, &[text("late")]),
             "the task's write closed the lane"
         );
         assert_eq!(read_exactly(&mut client, 12).await, b"\x81\x064firstthen");
@@ -603,17 +646,17 @@ mod tests {
     /// closes and the task is woken; the task's flush finishes once the client reads.
     #[tokio::test]
     async fn a_client_that_does_not_read_hands_the_rest_to_the_task() {
-        let (mut stream, mut client, signal) = pair().await;
+        let (mut stream, mut client, emitter) = pair().await;
         let lane = stream.lane().unwrap().clone();
         let chunk = Bytes::from(vec![b'z'; 60 * 1024]);
         let mut queued = 0;
-        let rung = signal.notify.notified();
+        let rung = emitter.signal.notify.notified();
         tokio::pin!(rung);
         rung.as_mut().enable();
         // Queue until the lane closes: the flusher found the socket full and gave up.
         for _ in 0..10_000 {
             lane.open();
-            if !lane.queue_frames(&[WsFrame::Binary(chunk.clone())]) {
+            if !emitter.queue(&lane, &[WsFrame::Binary(chunk.clone())]) {
                 break;
             }
             queued += 1;
@@ -626,7 +669,7 @@ mod tests {
             .await
             .expect("the session task is woken");
         assert!(lane.has_pending(), "the rest waits for the task");
-        assert!(!lane.queue_frames(&[text("x")]), "closed");
+        assert!(!emitter.queue(&lane, &[text("x")]), "closed");
         let expected = queued * (4 + chunk.len());
         let reader = tokio::spawn(async move {
             let mut total = 0usize;
@@ -649,10 +692,10 @@ mod tests {
     /// down still ends the client's side of it (after what was pending).
     #[tokio::test]
     async fn shutdown_ends_the_stream_while_others_hold_the_lane() {
-        let (mut stream, mut client, _signal) = pair().await;
+        let (mut stream, mut client, emitter) = pair().await;
         let held = stream.lane().unwrap().clone();
         held.open();
-        assert!(held.queue_frames(&[text("last")]));
+        assert!(emitter.queue(&held, &[text("last")]));
         stream.shutdown().await.unwrap();
         let mut got = Vec::new();
         tokio::time::timeout(Duration::from_secs(10), client.read_to_end(&mut got))
@@ -661,9 +704,33 @@ mod tests {
             .unwrap();
         assert_eq!(got, b"\x81\x054last");
         assert!(
-            !held.queue_frames(&[text("after")]),
+            !emitter.queue(&held, &[text("after")]),
             "closed by the shutdown"
         );
+    }
+
+    /// Reads through the lane's stream: what arrives in pieces is read as it comes, and the
+    /// end of the stream reads as 0.
+    #[tokio::test]
+    async fn the_task_reads_what_arrives_and_the_end() {
+        let (mut stream, mut client, _emitter) = pair().await;
+        let mut buf = [0u8; 64];
+        client.write_all(b"abc").await.unwrap();
+        assert_eq!(stream.read(&mut buf).await.unwrap(), 3);
+        assert_eq!(&buf[..3], b"abc");
+        let later = tokio::spawn(async move {
+            tokio::task::yield_now().await;
+            client.write_all(b"defg").await.unwrap();
+            client
+        });
+        assert_eq!(
+            stream.read(&mut buf).await.unwrap(),
+            4,
+            "woken for the next bytes"
+        );
+        assert_eq!(&buf[..4], b"defg");
+        drop(later.await.unwrap());
+        assert_eq!(stream.read(&mut buf).await.unwrap(), 0);
     }
 
     #[test]
@@ -673,7 +740,7 @@ mod tests {
             .unwrap();
         let _guard = rt.enter();
         let (a, _b) = tokio::io::duplex(64);
-        let stream = SessionStream::new(a, &Flusher::start(), TestSignal::new());
+        let stream = SessionStream::new(a);
         assert!(matches!(stream, SessionStream::Owned(_)));
         assert!(stream.lane().is_none() && !stream.has_pending());
     }

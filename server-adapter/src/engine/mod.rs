@@ -44,7 +44,7 @@ pub(crate) use app::TestSignal;
 pub(crate) use app::{AppFactory, Engine, SessionApp, Signal};
 pub use app::{HandshakeHeaders, HandshakeRequest};
 pub use handler::{EngineHandler, SessionHandle};
-pub(crate) use lane::WriteLane;
+pub(crate) use lane::{Flusher, WriteLane};
 pub(crate) use service::{random_id_bytes, EngineCore};
 pub(crate) use task::now;
 #[cfg(test)]

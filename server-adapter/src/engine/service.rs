@@ -2,16 +2,15 @@
 //! inputs, starts session tasks, and carries answers back.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use engineio::{Method, RequestHead, RequestId, Transmit};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::oneshot;
 
-use super::app::Signal;
 use super::app::{AppFactory, HandshakeHeaders, HandshakeRequest};
 use super::inbox::Inbox;
-use super::lane::{Flusher, SessionStream};
+use super::lane::SessionStream;
 use super::router::{Dispatch, RouterHandle};
 use super::task::{now, Answer, RoutedRequest, SessionInput, SessionTask};
 use crate::http::{self, Reply};
@@ -45,16 +44,6 @@ pub(crate) struct EngineCore<F, Io> {
     max_payload: usize,
     /// The CORS policy, to count the requests it refuses (the engine decides the headers).
     cors: Option<engineio::Cors>,
-    /// Writes what emitters queue on idle sessions' streams; started with the first one.
-    flusher: OnceLock<Arc<Flusher>>,
-}
-
-impl<F, Io> Drop for EngineCore<F, Io> {
-    fn drop(&mut self) {
-        if let Some(flusher) = self.flusher.get() {
-            flusher.stop();
-        }
-    }
 }
 
 impl<F, Io> std::fmt::Debug for EngineCore<F, Io> {
@@ -85,13 +74,7 @@ where
             path,
             max_payload,
             cors,
-            flusher: OnceLock::new(),
         }
-    }
-
-    /// The flusher of this engine's lanes, started on the current runtime when first needed.
-    fn flusher(&self) -> &Arc<Flusher> {
-        self.flusher.get_or_init(Flusher::start)
     }
 
     /// The counts of every session this engine ran (see [`crate::metrics`]), and the
@@ -206,11 +189,8 @@ where
                     (Ok(Answer::Http(response)), _) => Reply::Response(to_http(response)),
                     (Ok(Answer::Upgrade), Some(accept)) => {
                         let ws_config = self.ws_config.clone();
-                        let flusher = self.flusher().clone();
                         Reply::upgrade(accept.response(), move |upgraded| async move {
-                            let signal: Arc<dyn Signal> = inbox.clone();
-                            let stream =
-                                upgraded.map_io(|io| SessionStream::new(io, &flusher, signal));
+                            let stream = upgraded.map_io(SessionStream::new);
                             let ws = WebSocket::from_upgraded(stream, &ws_config);
                             let _ = inbox
                                 .send(SessionInput::WebSocket {
@@ -251,7 +231,6 @@ where
         let span = SpanBox::new(span);
         let inbox = Arc::new(Inbox::new(transport.into()));
         let app = self.factory.create(handshake, inbox.clone());
-        let signal: Arc<dyn Signal> = inbox.clone();
         let mut task = SessionTask::new(session, app, inbox.clone(), self.router.clone());
         self.router.insert(sid, inbox);
         self.router.stats().opened();
@@ -262,7 +241,6 @@ where
             // in a box of its own) for the life of every idle WebSocket.
             Some(accept) => {
                 let ws_config = self.ws_config.clone();
-                let flusher = self.flusher().clone();
                 // The `101` head waits on the socket for the open packet, which the session's
                 // first turn queues: both go out in one write.
                 let unstarted = Unstarted {
@@ -271,7 +249,7 @@ where
                 };
                 Reply::upgrade_deferring_head(accept.response(), move |upgraded| {
                     unstarted.started();
-                    let stream = upgraded.map_io(|io| SessionStream::new(io, &flusher, signal));
+                    let stream = upgraded.map_io(SessionStream::new);
                     task.attach(id, WebSocket::from_upgraded(stream, &ws_config));
                     tokio::spawn(InSpan::new(task.run(), span));
                     std::future::ready(())

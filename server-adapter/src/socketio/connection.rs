@@ -705,7 +705,10 @@ impl SessionApp for SioSession {
         let msgpack = self.conn.parser() == socketio_core::Parser::MsgPack;
         #[cfg(not(feature = "msgpack"))]
         let msgpack = false;
-        if self.outbound.attach_lane(lane, msgpack) {
+        if self
+            .outbound
+            .attach_lane(lane, self.server.flusher(), msgpack)
+        {
             lane.open();
         }
     }

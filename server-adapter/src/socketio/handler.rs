@@ -41,9 +41,12 @@
 //! ([`ArgsError::UnreadBinary`]); binary that the handler's type skips (an
 //! extra argument, an unknown struct field) is simply ignored.
 
+use std::any::TypeId;
+use std::collections::HashMap;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::sync::{Arc, OnceLock, RwLock};
 
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
@@ -203,6 +206,37 @@ pub(crate) trait ErasedEventHandler: Send + Sync {
 
 pub(crate) struct Erased<H, T>(pub(crate) H, pub(crate) PhantomData<fn() -> T>);
 
+impl<H: EventHandler<T>, T: 'static> Erased<H, T> {
+    /// `handler`, ready to be called from any task.
+    ///
+    /// A handler that holds nothing (a closure that captures nothing, as most do) is the same
+    /// value for every socket that registers it: all of them share one allocation of it, made
+    /// by the first, instead of each keeping its own. With a few handlers per socket that was
+    /// over a hundred bytes of every connection.
+    pub(crate) fn shared(handler: H) -> Arc<dyn ErasedEventHandler> {
+        if std::mem::size_of::<H>() != 0 || std::mem::needs_drop::<H>() {
+            return Arc::new(Erased(handler, PhantomData));
+        }
+        type Shared = HashMap<TypeId, Arc<dyn ErasedEventHandler>>;
+        static SHARED: OnceLock<RwLock<Shared>> = OnceLock::new();
+        let shared = SHARED.get_or_init(RwLock::default);
+        let key = TypeId::of::<Erased<H, T>>();
+        let known = shared
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(&key)
+            .cloned();
+        known.unwrap_or_else(|| {
+            shared
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .entry(key)
+                .or_insert_with(|| Arc::new(Erased(handler, PhantomData)))
+                .clone()
+        })
+    }
+}
+
 impl<H: EventHandler<T>, T: 'static> ErasedEventHandler for Erased<H, T> {
     fn call(&self, event: EventContext) -> Option<BoxFuture<()>> {
         self.0.call(event)
@@ -257,5 +291,34 @@ where
 {
     fn call(&self, socket: SocketRef, reason: DisconnectReason) -> BoxFuture<()> {
         Box::pin(self(socket, reason))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn register_plain() -> Arc<dyn ErasedEventHandler> {
+        Erased::<_, (SocketRef,)>::shared(|_socket: SocketRef| async {})
+    }
+
+    fn register_capturing(n: u32) -> Arc<dyn ErasedEventHandler> {
+        Erased::<_, (SocketRef,)>::shared(move |_socket: SocketRef| async move {
+            std::hint::black_box(n);
+        })
+    }
+
+    fn address(handler: &Arc<dyn ErasedEventHandler>) -> *const u8 {
+        Arc::as_ptr(handler).cast()
+    }
+
+    /// Every socket that registers a closure capturing nothing shares one allocation of it;
+    /// one that captures something keeps its own.
+    #[test]
+    fn handlers_that_hold_nothing_are_shared() {
+        let (a, b) = (register_plain(), register_plain());
+        assert_eq!(address(&a), address(&b));
+        let (c, d) = (register_capturing(1), register_capturing(1));
+        assert_ne!(address(&c), address(&d));
     }
 }

@@ -95,6 +95,24 @@ pub(crate) struct ServerInner {
     pub(crate) recovery: Option<Arc<recovery::Recovery>>,
     /// The counts of what happens once per socket (see [`crate::metrics`]).
     pub(crate) stats: crate::metrics::SioStats,
+    /// Writes what emits queue on idle connections' write lanes (see `engine::lane`);
+    /// started on the runtime of the first connection that opens one.
+    pub(crate) flusher: std::sync::OnceLock<Arc<crate::engine::Flusher>>,
+}
+
+impl ServerInner {
+    /// The flusher, started on the current runtime when first needed.
+    pub(crate) fn flusher(&self) -> &Arc<crate::engine::Flusher> {
+        self.flusher.get_or_init(crate::engine::Flusher::start)
+    }
+}
+
+impl Drop for ServerInner {
+    fn drop(&mut self) {
+        if let Some(flusher) = self.flusher.get() {
+            flusher.stop();
+        }
+    }
 }
 
 /// A Socket.IO server: its namespaces and the engine that carries them.
@@ -488,6 +506,7 @@ impl SocketIoBuilder {
             limits,
             recovery,
             stats: Default::default(),
+            flusher: std::sync::OnceLock::new(),
         });
         if let Some(adapter) = &self.adapter {
             adapter.init(LocalNode::new(&inner));

@@ -25,7 +25,7 @@ use socketio_parser::{Namespace, Packet};
 use tokio::sync::oneshot;
 
 use super::error::{AckError, EmitError};
-use crate::engine::{Signal, WriteLane};
+use crate::engine::{Flusher, Signal, WriteLane};
 use crate::metrics::SessionCounters;
 
 /// An encoded packet: its text frame (no Engine.IO prefix) and attachments.
@@ -103,10 +103,11 @@ struct Queue {
     lane: Option<Lane>,
 }
 
-/// A connection's lane: its stream, and how its packets travel.
+/// A connection's lane: its stream, the flusher that writes it, and how its packets travel.
 #[derive(Debug)]
 struct Lane {
     writer: Arc<WriteLane>,
+    flusher: Arc<Flusher>,
     /// The connection speaks MessagePack: a packet goes as its one MessagePack frame.
     msgpack: bool,
 }
@@ -226,7 +227,9 @@ impl Outbound {
                 count += 1;
             }
         }
-        let queued = lane.writer.queue_frames(&messages[..count]);
+        let queued = lane
+            .writer
+            .queue_frames(&messages[..count], &lane.flusher, &self.signal);
         if queued {
             for message in &messages[..count] {
                 // The Engine.IO message's length, as the session task counts it.
@@ -251,7 +254,12 @@ impl Outbound {
     /// Gives the connection its lane (session task only, the first time the lane opens):
     /// emits may then be queued on it while it is open. `false` once the connection is
     /// closed.
-    pub(crate) fn attach_lane(&self, writer: &Arc<WriteLane>, msgpack: bool) -> bool {
+    pub(crate) fn attach_lane(
+        &self,
+        writer: &Arc<WriteLane>,
+        flusher: &Arc<Flusher>,
+        msgpack: bool,
+    ) -> bool {
         if self.lane_attached.load(Ordering::Acquire) {
             return true;
         }
@@ -261,6 +269,7 @@ impl Outbound {
         }
         queue.lane = Some(Lane {
             writer: writer.clone(),
+            flusher: flusher.clone(),
             msgpack,
         });
         self.lane_attached.store(true, Ordering::Release);

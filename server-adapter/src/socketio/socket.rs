@@ -2,7 +2,6 @@
 
 use std::any::{Any, TypeId};
 use std::borrow::Cow;
-use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -175,7 +174,7 @@ impl SocketRef {
         handler: impl EventHandler<T>,
     ) {
         let event = event.into();
-        let handler: Arc<dyn ErasedEventHandler> = Arc::new(Erased(handler, PhantomData));
+        let handler = Erased::shared(handler);
         let mut handlers = self.handlers();
         match handlers.events.iter_mut().find(|(name, _)| *name == event) {
             Some((_, earlier)) => *earlier = handler,
@@ -187,7 +186,7 @@ impl SocketRef {
     /// `socket.onAny` in the reference server). Take [`EventName`](super::EventName) to
     /// know which event it is.
     pub fn on_any<T: 'static>(&self, handler: impl EventHandler<T>) {
-        let handler: Arc<dyn ErasedEventHandler> = Arc::new(Erased(handler, PhantomData));
+        let handler = Erased::shared(handler);
         self.handlers().any = Some(handler);
     }
 
