@@ -109,6 +109,42 @@ impl Recorder {
     }
 }
 
+/// The process's global default while these tests run: interested in nothing, but asked
+/// every time (`sometimes`).
+///
+/// tracing caches each callsite's interest once, process-wide. With a single dispatcher
+/// registered (the test's own, set for its thread only), tracing-core 0.1 computes that
+/// interest from the default of whichever thread first reaches the callsite: a sibling test's
+/// thread, with no subscriber, caches `never`, and the event is then dropped on this test's
+/// thread too (tokio-rs/tracing#3611; it made this test fail about once in ten full runs).
+/// With this one also registered, the interest is computed over both: `sometimes`, so each
+/// event asks the current thread's subscriber.
+struct AskEveryTime;
+
+impl Subscriber for AskEveryTime {
+    fn register_callsite(&self, _: &'static Metadata<'static>) -> tracing::subscriber::Interest {
+        tracing::subscriber::Interest::sometimes()
+    }
+
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        false
+    }
+
+    fn new_span(&self, _: &Attributes<'_>) -> Id {
+        Id::from_u64(1)
+    }
+
+    fn record(&self, _: &Id, _: &Record<'_>) {}
+
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+
+    fn event(&self, _: &Event<'_>) {}
+
+    fn enter(&self, _: &Id) {}
+
+    fn exit(&self, _: &Id) {}
+}
+
 impl Subscriber for Recorder {
     fn enabled(&self, _: &Metadata<'_>) -> bool {
         true
@@ -190,6 +226,9 @@ impl Subscriber for Recorder {
 /// the socket's span; a refused request is a debug event with its reason.
 #[tokio::test]
 async fn a_connection_is_traced_in_its_session_and_socket_spans() {
+    // Set once per test binary; a second call (another test of this module) is refused,
+    // which is fine: the first stays.
+    let _ = tracing::subscriber::set_global_default(AskEveryTime);
     let recorder = Recorder::default();
     let _guard = tracing::subscriber::set_default(recorder.clone());
 
