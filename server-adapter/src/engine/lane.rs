@@ -7,7 +7,7 @@
 //! ([`engineio::Session::direct_websocket`]), the task *opens its lane* to the application
 //! layer ([`SessionApp::open_lane`](super::SessionApp::open_lane)). An emitter that finds
 //! the lane open appends the message's frames to the lane's *pending* bytes, and the
-//! engine's [`Flusher`] task writes every lane that has pending bytes, each with one
+//! server's [`Flusher`] task writes every lane that has pending bytes, each with one
 //! `send`: a member that got several broadcasts meanwhile gets them in one write, and no
 //! session task is woken. The session task closes the lane as soon as it wakes.
 //!

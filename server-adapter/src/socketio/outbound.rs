@@ -11,7 +11,7 @@
 //! While the session task waits with nothing to write and its session would send at once
 //! on a plain TCP WebSocket, its *lane* is open (see `engine::lane`): an encoded packet
 //! that finds nothing queued here ahead of it is then queued on the lane, written by the
-//! engine's flusher, and the session task is not woken. While anything waits here, emits
+//! server's flusher, and the session task is not woken. While anything waits here, emits
 //! wait behind it, so nothing overtakes it; the lane bounds what it holds itself.
 
 use std::collections::VecDeque;
