@@ -301,26 +301,18 @@ impl WriteLane {
             return false;
         }
         let size: usize = frames.iter().map(|f| MAX_HEADER_LEN + 1 + f.len()).sum();
-        let pending = guard.get_or_insert_with(Box::default);
-        if pending.len + size > MAX_PENDING {
+        if guard.as_ref().map_or(0, |p| p.len) + size > MAX_PENDING {
             self.close();
             return false;
         }
+        let pending = guard.get_or_insert_with(Box::default);
         for frame in frames {
             let (opcode, prefix, data) = match frame {
                 WsFrame::Text { prefix, data } => (OpCode::Text, Some(*prefix), data),
                 WsFrame::Binary(data) => (OpCode::Binary, None, data),
             };
             let mut head = [0u8; MAX_HEADER_LEN + 1];
-            let mut header = [0u8; MAX_HEADER_LEN];
-            let mut n = FrameHeader {
-                fin: true,
-                rsv: 0,
-                opcode,
-                mask: None,
-                len: frame.len() as u64,
-            }
-            .encode(&mut header);
+            let (header, mut n) = FrameHeader::server(opcode, frame.len() as u64);
             head[..n].copy_from_slice(&header[..n]);
             if let Some(prefix) = prefix {
                 head[n] = prefix;
@@ -731,6 +723,19 @@ mod tests {
         assert_eq!(&buf[..4], b"defg");
         drop(later.await.unwrap());
         assert_eq!(stream.read(&mut buf).await.unwrap(), 0);
+    }
+
+    /// A message larger than what a lane holds is not taken (it goes through the session
+    /// task), leaves nothing pending, and closes the lane.
+    #[tokio::test]
+    async fn a_message_over_the_bound_is_left_to_the_task() {
+        let (stream, _client, emitter) = pair().await;
+        let lane = stream.lane().unwrap().clone();
+        lane.open();
+        let large = WsFrame::Binary(Bytes::from(vec![0u8; MAX_PENDING]));
+        assert!(!emitter.queue(&lane, &[large]));
+        assert!(!lane.has_pending(), "nothing left behind");
+        assert!(!emitter.queue(&lane, &[text("small")]), "closed");
     }
 
     #[test]

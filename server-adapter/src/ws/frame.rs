@@ -177,6 +177,23 @@ impl FrameHeader {
     }
 }
 
+impl FrameHeader {
+    /// The header of a whole, unmasked frame (as a server sends one) of `len` payload bytes:
+    /// its bytes, and how many of them are used.
+    pub(crate) fn server(opcode: OpCode, len: u64) -> ([u8; MAX_HEADER_LEN], usize) {
+        let mut head = [0u8; MAX_HEADER_LEN];
+        let n = FrameHeader {
+            fin: true,
+            rsv: 0,
+            opcode,
+            mask: None,
+            len,
+        }
+        .encode(&mut head);
+        (head, n)
+    }
+}
+
 /// Appends a whole frame to `out`: its header, then the payload, masked when `mask` is given
 /// (as a client sends). For tests, tools and peers; the socket writes its own frames without
 /// copying payloads.

@@ -50,15 +50,7 @@ impl Segment {
     }
 
     fn header(opcode: OpCode, len: u64) -> Segment {
-        let mut h = [0u8; MAX_HEADER_LEN];
-        let n = FrameHeader {
-            fin: true,
-            rsv: 0,
-            opcode,
-            mask: None,
-            len,
-        }
-        .encode(&mut h);
+        let (h, n) = FrameHeader::server(opcode, len);
         Segment::Header(h, n as u8)
     }
 }
